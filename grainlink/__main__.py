@@ -1,0 +1,5 @@
+import sys
+
+from grainlink.cli import main
+
+sys.exit(main())

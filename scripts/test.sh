@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: makes its own virtual environment, installs the
+# pinned packages, lints, then runs pytest. PostgreSQL and MQTT come from
+# GRAINLINK_TEST_DATABASE_URL / GRAINLINK_TEST_MQTT_URL (defaults: the machine's services on
+# 127.0.0.1); when those do not answer, the tests start private instances themselves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/venv.sh
+ensure_venv "test,camera,demo"
+"$VENV/bin/ruff" check .
+exec "$VENV/bin/python" -m pytest "$@"
