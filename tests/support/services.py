@@ -93,7 +93,11 @@ def start_private_mosquitto(workdir: Path, extra_conf: str = "") -> Broker:
         f"persistence_location {workdir}/\n"
         "max_queued_messages 0\n"
         "max_inflight_messages 100\n"
-        "log_dest none\n" + extra_conf
+        "log_dest none\n"
+        # as root, mosquitto would switch to its own user, fail to write the persistence
+        # file in our temp folder, and forget sessions across a restart
+        + ("user root\n" if os.geteuid() == 0 else "")
+        + extra_conf
     )
     broker = Broker(url=f"mqtt://127.0.0.1:{port}", host="127.0.0.1", port=port, config_path=conf)
     broker.start()

@@ -1,0 +1,1 @@
+"""Domain maths both sides need: dew point (`psychro`), grain EMC (`emc`), rounding (`units`)."""
