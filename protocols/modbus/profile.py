@@ -1,0 +1,94 @@
+"""A register profile: where a sub-unit keeps what, and how to read it (contract
+`modbus-lst1812.md`, "Vendor profiles"). Every vendor is a profile, written in
+configuration, so a new sub-unit needs no code."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Register = int  # 0 … 65535
+U16 = Field(ge=0, le=0xFFFF)
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message names the profile and the field."""
+
+
+class RegisterProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64)
+    kind: Literal["cable_unit", "thrh"] = "cable_unit"
+    function_code: Literal[3, 4] = 3
+    max_read: int = Field(125, ge=1, le=125)
+
+    # temperature block: cable c (0-based), sensor s (0 = top) at temp_base + c·stride + s
+    temp_base: int | None = Field(None, ge=0, le=0xFFFF)
+    stride: int | None = Field(None, ge=1, le=32)
+    stride_register: int | None = Field(None, ge=0, le=0xFFFF)
+    cable_count: int | None = Field(None, ge=0, le=256)
+    cable_count_register: int | None = Field(None, ge=0, le=0xFFFF)
+    sensors_register_base: int | None = Field(None, ge=0, le=0xFFFF)
+    sensors_per_cable: int | None = Field(None, ge=0, le=32)
+    max_cables: int = Field(64, ge=1, le=256)
+
+    # value coding
+    scale: float = Field(0.1, gt=0)
+    signed: bool = True
+    sentinel_absent: int | None = Field(0x7FFF, ge=0, le=0xFFFF)
+    sentinel_fault: tuple[int, ...] = (0x8000,)
+    sentinel_not_ready: int | None = Field(0x7FFE, ge=0, le=0xFFFF)
+    valid_min_c: float = -40.0
+    valid_max_c: float = 85.0
+    # DS18B20 power-on value: exactly this, right after a reading more than `jump` lower
+    power_on_c: float | None = 85.0
+    power_on_jump_c: float = 10.0
+
+    # header (any may be absent on a vendor's unit)
+    version_register: int | None = Field(None, ge=0, le=0xFFFF)
+    status_register: int | None = Field(None, ge=0, le=0xFFFF)
+    scan_counter_register: int | None = Field(None, ge=0, le=0xFFFF)
+    scan_age_register: int | None = Field(None, ge=0, le=0xFFFF)
+    command_register: int | None = Field(None, ge=0, le=0xFFFF)
+
+    # air sensors on the unit (仓温/仓湿, 气温/气湿)
+    indoor_temp_register: int | None = Field(None, ge=0, le=0xFFFF)
+    indoor_rh_register: int | None = Field(None, ge=0, le=0xFFFF)
+    outdoor_temp_register: int | None = Field(None, ge=0, le=0xFFFF)
+    outdoor_rh_register: int | None = Field(None, ge=0, le=0xFFFF)
+    air_temp_scale: float = Field(0.1, gt=0)
+    air_rh_scale: float = Field(0.1, gt=0)
+
+    # T/RH transmitter (kind thrh)
+    rh_register: int | None = Field(None, ge=0, le=0xFFFF)
+    temp_register: int | None = Field(None, ge=0, le=0xFFFF)
+
+    @model_validator(mode="after")
+    def _complete(self) -> RegisterProfile:
+        if any(not 0 <= v <= 0xFFFF for v in self.sentinel_fault):
+            raise ValueError("sentinel_fault: every value must be 0 … 65535")
+        if self.kind == "thrh":
+            if self.rh_register is None or self.temp_register is None:
+                raise ValueError("a thrh profile needs rh_register and temp_register")
+            return self
+        if self.temp_base is None:
+            raise ValueError("temp_base: a cable_unit profile needs the temperature block's address")
+        if (self.stride is None) == (self.stride_register is None):
+            raise ValueError("give exactly one of stride (fixed) or stride_register")
+        if (self.cable_count is None) == (self.cable_count_register is None):
+            raise ValueError("give exactly one of cable_count (fixed) or cable_count_register")
+        if self.sensors_register_base is not None and self.sensors_per_cable is not None:
+            raise ValueError("give at most one of sensors_register_base or sensors_per_cable")
+        if self.valid_min_c >= self.valid_max_c:
+            raise ValueError("valid_min_c must be below valid_max_c")
+        return self
+
+    @property
+    def has_air(self) -> bool:
+        return self.indoor_temp_register is not None or self.outdoor_temp_register is not None
+
+    def temp_address(self, cable: int, sensor: int, stride: int) -> int:
+        """Address of wire cable `cable` (1-based) sensor `sensor` (0-based, 0 = top)."""
+        return self.temp_base + (cable - 1) * stride + sensor
