@@ -70,7 +70,7 @@ class TransferBody(BaseModel):
     approval_ref: str | None = Field(None, max_length=128)
 
 
-def _lot_or_404(conn, user: User, lot: str) -> dict:
+def lot_or_404(conn, user: User, lot: str) -> dict:
     row = store.get_lot(conn, lot)
     if row is None:
         raise HTTPException(404, f"lot {lot!r} not found")
@@ -138,12 +138,12 @@ def create_lot(body: LotBody, user: User = Depends(require_write), conn=Depends(
 
 @router.get("/lots/{lot}", summary="the lot, its movements, balance and settlement")
 def get_lot(lot: str, user: User = Depends(current_user), conn=Depends(db_conn)):
-    return json_answer(lot_view(conn, _lot_or_404(conn, user, lot)))
+    return json_answer(lot_view(conn, lot_or_404(conn, user, lot)))
 
 
 @router.post("/lots/{lot}/movements", status_code=201, summary="record an inbound or outbound movement")
 def add_movement(lot: str, body: MovementBody, user: User = Depends(require_write), conn=Depends(db_conn)):
-    row = _lot_or_404(conn, user, lot)
+    row = lot_or_404(conn, user, lot)
     return json_answer(_plain(_run(conn, store.add_movement, row, user.name, body.model_dump())),
                        status_code=201)
 
@@ -152,7 +152,7 @@ def add_movement(lot: str, body: MovementBody, user: User = Depends(require_writ
              summary="correct a movement: a new entry supersedes it (nothing is edited)")
 def correct_movement(lot: str, movement_id: int, body: CorrectionBody,
                      user: User = Depends(require_write), conn=Depends(db_conn)):
-    row = _lot_or_404(conn, user, lot)
+    row = lot_or_404(conn, user, lot)
     data = body.model_dump(exclude={"reason"}) | {"direction": body.direction or "in"}
     return json_answer(_plain(_run(conn, store.add_movement, row, user.name, data, movement_id)),
                        status_code=201)
@@ -160,7 +160,7 @@ def correct_movement(lot: str, movement_id: int, body: CorrectionBody,
 
 @router.post("/lots/{lot}/transfer", summary="move a lot to another granary (needs an approval)")
 def transfer(lot: str, body: TransferBody, user: User = Depends(require_write), conn=Depends(db_conn)):
-    row = _lot_or_404(conn, user, lot)
+    row = lot_or_404(conn, user, lot)
     _granary_or_422(conn, row["depot"], body.granary)
     updated = _run(conn, store.transfer, row, user.name, body.granary, body.approval_ref)
     return json_answer(lot_view(conn, updated))
@@ -168,7 +168,7 @@ def transfer(lot: str, body: TransferBody, user: User = Depends(require_write), 
 
 @router.post("/lots/{lot}/settle", summary="settle storage loss at clear-out (domain.md §6)")
 def settle(lot: str, body: SettleBody, user: User = Depends(require_write), conn=Depends(db_conn)):
-    row = _lot_or_404(conn, user, lot)
+    row = lot_or_404(conn, user, lot)
 
     def settle_and_alarm(conn):
         result = store.settle_lot(conn, row, user.name, body.cleared_on, confirm_loss=body.confirm_loss)
@@ -182,5 +182,5 @@ def settle(lot: str, body: SettleBody, user: User = Depends(require_write), conn
 
 @router.get("/lots/{lot}/ledger", summary="the lot's append-only ledger")
 def lot_ledger(lot: str, user: User = Depends(current_user), conn=Depends(db_conn)):
-    _lot_or_404(conn, user, lot)
+    lot_or_404(conn, user, lot)
     return json_answer(store.ledger(conn, lot))
