@@ -1,0 +1,1 @@
+"""PostgreSQL: connections (pool), schema migrations, storage paths (plain / TimescaleDB)."""

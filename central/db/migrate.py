@@ -1,0 +1,209 @@
+"""Versioned, idempotent schema migrations: `migrate(conn_or_url)`.
+
+`central/db/migrations/NNNN_name.sql` files are applied in version order, each in its own
+transaction, and recorded in `schema_migrations`; an applied version is never run again.
+Then the storage step: the TimescaleDB statements (`timescale.py`) when the extension is
+available, else the plain-PostgreSQL ones (`plain.py`); it is recorded as version 9000 with a
+checksum of its statements and re-run only when they change (for example a new retention
+setting). A session advisory lock makes concurrent `migrate` calls (several workers starting
+at once) take turns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from central.db import plain, timescale
+from central.db.pool import connect
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+LOCK_KEY = 0x6772_6169_6E6C_6B01  # "grainlk" + 1: one number for this schema's migrations
+STORAGE_VERSION = 9000
+_FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+log = logging.getLogger("central.db.migrate")
+
+
+class MigrationError(RuntimeError):
+    """A migration could not be applied; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The migration files in version order; a badly named or duplicate file is an error."""
+    found: dict[int, Migration] = {}
+    for path in sorted(directory.glob("*.sql")):
+        match = _FILE_RE.match(path.name)
+        if not match:
+            raise MigrationError(f"{path}: name must be NNNN_lowercase_name.sql")
+        version = int(match.group(1))
+        if version in found or version >= STORAGE_VERSION:
+            raise MigrationError(f"{path}: version {version} is used twice or reserved")
+        found[version] = Migration(version, match.group(2), path.read_text(encoding="utf-8"))
+    return [found[v] for v in sorted(found)]
+
+
+_CREATE_TABLE = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     integer PRIMARY KEY,
+    name        text NOT NULL,
+    checksum    text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+)"""
+
+
+def _applied(conn) -> dict[int, tuple[str, str]]:
+    rows = conn.execute("SELECT version, name, checksum FROM schema_migrations").fetchall()
+    return {v: (n, c) for v, n, c in rows}
+
+
+def timescale_available(conn) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"
+    ).fetchone()
+    return row is not None
+
+
+def _try_timescale(conn) -> bool:
+    """Whether the extension exists or can be created here (it must be preloaded)."""
+    if not timescale_available(conn):
+        return False
+    try:
+        with conn.transaction():
+            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        return True
+    except psycopg.Error as exc:
+        log.warning("timescaledb is installed but cannot be enabled (%s); using plain PostgreSQL",
+                    str(exc).strip())
+        return False
+
+
+def storage_path(conn, settings) -> str:
+    """'timescale' or 'plain' for this database and `settings.timescale` (auto|on|off)."""
+    mode = getattr(settings, "timescale", "auto")
+    if mode == "off":
+        return "plain"
+    if _try_timescale(conn):
+        return "timescale"
+    if mode == "on":
+        raise MigrationError("timescale=on but the timescaledb extension is not available")
+    return "plain"
+
+
+def storage_statements(path: str, settings) -> list[str]:
+    if path == "timescale":
+        return timescale.timescale_statements(settings)
+    return plain.plain_statements(settings)
+
+
+def _run(conn, sql: str, what: str) -> None:
+    try:
+        conn.execute(sql)
+    except psycopg.Error as exc:
+        raise MigrationError(f"{what}: {str(exc).strip()}") from exc
+
+
+def _apply_files(conn, migrations: list[Migration], applied: dict) -> list[str]:
+    done = []
+    for m in migrations:
+        if m.version in applied:
+            if applied[m.version][1] != m.checksum:
+                log.warning("migration %04d_%s changed after it was applied; not re-run",
+                            m.version, m.name)
+            continue
+        with conn.transaction():
+            _run(conn, m.sql, f"migration {m.version:04d}_{m.name}.sql")
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                (m.version, m.name, m.checksum),
+            )
+        done.append(f"{m.version:04d}_{m.name}")
+    return done
+
+
+def _apply_storage(conn, settings, applied: dict) -> list[str]:
+    recorded = applied.get(STORAGE_VERSION)
+    # Once built, a database keeps its storage path: converting plain tables is a planned,
+    # manual step (create_hypertable with migrate_data on billions of rows).
+    path = recorded[0].removeprefix("storage_") if recorded else storage_path(conn, settings)
+    statements = storage_statements(path, settings)
+    name = f"storage_{path}"
+    checksum = hashlib.sha256("\n;\n".join(statements).encode()).hexdigest()
+    if recorded == (name, checksum):
+        return []
+    if path == "timescale":
+        # Some TimescaleDB DDL (continuous aggregates, policies) refuses to run inside a
+        # transaction block; every statement is idempotent, so run each on its own.
+        _run_each_autocommit(conn, statements, name)
+    else:
+        with conn.transaction():
+            for i, sql in enumerate(statements):
+                _run(conn, sql, f"{name} statement {i + 1}")
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s) "
+            "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, "
+            "checksum = EXCLUDED.checksum, applied_at = now()",
+            (STORAGE_VERSION, name, checksum),
+        )
+    return [name]
+
+
+def _run_each_autocommit(conn, statements: list[str], name: str) -> None:
+    was = conn.autocommit
+    if not was:
+        conn.commit()
+        conn.autocommit = True
+    try:
+        for i, sql in enumerate(statements):
+            _run(conn, sql, f"{name} statement {i + 1}")
+    finally:
+        if not was:
+            conn.autocommit = False
+
+
+def migrate(conn_or_url, settings=None, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Bring the schema up to date; returns what was applied (empty when nothing was due)."""
+    if settings is None:
+        from central.settings import Settings
+
+        settings = Settings()
+    migrations = discover(directory)
+    if isinstance(conn_or_url, str):
+        with connect(conn_or_url, autocommit=True, application_name="grainlink-migrate") as conn:
+            return _migrate_locked(conn, migrations, settings)
+    conn = conn_or_url
+    done = _migrate_locked(conn, migrations, settings)
+    if not conn.autocommit:
+        conn.commit()
+    return done
+
+
+def _migrate_locked(conn, migrations: list[Migration], settings) -> list[str]:
+    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    try:
+        with conn.transaction():
+            conn.execute(_CREATE_TABLE)
+        applied = _applied(conn)
+        done = _apply_files(conn, migrations, applied)
+        done += _apply_storage(conn, settings, _applied(conn))
+        for item in done:
+            log.info("applied %s", item)
+        return done
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))

@@ -1,0 +1,1 @@
+"""MQTT -> PostgreSQL ingest: decode (`prepare`), store (`store`), the worker (`worker`)."""

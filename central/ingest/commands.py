@@ -1,0 +1,64 @@
+"""`grainlink central ingest`: run one ingest worker until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+
+def register_ingest(subparsers) -> None:
+    """Add the `ingest` subcommand to central's subparsers."""
+    p = subparsers.add_parser("ingest", help="run an ingest worker (MQTT -> PostgreSQL)",
+                              description="Subscribe to depot topics and store what arrives.")
+    p.add_argument("--settings", metavar="FILE", help="settings file (YAML)")
+    p.add_argument("--client-id", help="MQTT client id (setting mqtt_client_id); keep it "
+                   "stable so the broker keeps the session")
+    p.add_argument("--shared", action="store_true",
+                   help="use the shared subscription (setting ingest_shared_subscription)")
+    p.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    p.set_defaults(func=ingest_command)
+
+
+def ingest_command(args) -> int:
+    from central.settings import SettingsError, load_settings
+
+    overrides: dict = {}
+    if args.client_id:
+        overrides["mqtt_client_id"] = args.client_id
+    if args.shared:
+        overrides["ingest_shared_subscription"] = True
+    try:
+        settings = load_settings(args.settings, **overrides)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not args.no_migrate:
+        import psycopg
+
+        from central.db.migrate import MigrationError, migrate
+
+        try:
+            migrate(settings.database_url, settings)
+        except (MigrationError, psycopg.Error) as exc:
+            print(f"error: migrate: {str(exc).strip()}", file=sys.stderr)
+            return 1
+    return run_until_signal(settings)
+
+
+def run_until_signal(settings) -> int:
+    from central.ingest.worker import IngestWorker
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = IngestWorker(settings)
+    worker.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        worker.stop()
+    return 0

@@ -1,0 +1,102 @@
+"""Hooks other parts plug into ingest (the alarm rules, camera stills).
+
+Decision: hooks run INSIDE the ingest transaction, after the batch's rows are inserted and
+before the commit, each in its own savepoint. So a hook sees the new readings, its own writes
+commit atomically with them (alarm state never lags the data it was computed from), and a
+redelivery that is rolled back re-runs it. A hook that raises is logged and counted
+(`grainlink_ingest_hook_errors_total`), its savepoint rolled back, and the readings still
+commit: a bug in a rule must never stop data from being stored. A lost database connection
+inside a hook fails the whole batch, which is retried.
+
+- `register_scan_hook(fn(conn, depot, telemetry))`: once per NEW telemetry message (a
+  redelivered batch number that is already stored does not call it again).
+- `register_message_hook(kind, fn(conn, depot, message))`: for other kinds (`snapshot`,
+  `cmd/result`, `events`, `layout`, `status`); the worker subscribes to `snapshot` and
+  `cmd/result` only when a hook for them is registered.
+
+Modules named in `HOOK_MODULES` (or `GRAINLINK_INGEST_HOOK_MODULES`, comma-separated) are
+imported when a worker starts so they can register themselves; a missing one is skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger("central.ingest.hooks")
+
+HOOK_MODULES = ("central.rules.ingest_hook", "central.alarms.ingest_hook",
+                "central.cameras.ingest_hook")
+
+ScanHook = Callable[..., None]
+_lock = threading.Lock()
+_scan_hooks: list[ScanHook] = []
+_message_hooks: dict[str, list[Callable[..., None]]] = {}
+
+
+def register_scan_hook(fn: ScanHook) -> ScanHook:
+    """Call `fn(conn, depot, telemetry)` for each new telemetry message (usable as decorator)."""
+    with _lock:
+        if fn not in _scan_hooks:
+            _scan_hooks.append(fn)
+    return fn
+
+
+def unregister_scan_hook(fn: ScanHook) -> None:
+    with _lock:
+        if fn in _scan_hooks:
+            _scan_hooks.remove(fn)
+
+
+def register_message_hook(kind: str, fn: Callable[..., None]) -> Callable[..., None]:
+    """Call `fn(conn, depot, message)` for each message of topic kind `kind`."""
+    with _lock:
+        hooks = _message_hooks.setdefault(kind, [])
+        if fn not in hooks:
+            hooks.append(fn)
+    return fn
+
+
+def unregister_message_hook(kind: str, fn: Callable[..., None]) -> None:
+    with _lock:
+        if fn in _message_hooks.get(kind, []):
+            _message_hooks[kind].remove(fn)
+
+
+def scan_hooks() -> list[ScanHook]:
+    with _lock:
+        return list(_scan_hooks)
+
+
+def message_hooks(kind: str) -> list[Callable[..., None]]:
+    with _lock:
+        return list(_message_hooks.get(kind, []))
+
+
+def hooked_kinds() -> set[str]:
+    with _lock:
+        return {k for k, v in _message_hooks.items() if v}
+
+
+def load_hook_modules(names: tuple[str, ...] | None = None) -> list[str]:
+    """Import the hook modules that exist; returns those imported."""
+    if names is None:
+        extra = os.environ.get("GRAINLINK_INGEST_HOOK_MODULES", "")
+        names = HOOK_MODULES + tuple(n.strip() for n in extra.split(",") if n.strip())
+    loaded = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+                continue  # that part is not installed here
+            log.exception("ingest hook module %s failed to import", name)
+            continue
+        except Exception:
+            log.exception("ingest hook module %s failed to import", name)
+            continue
+        loaded.append(name)
+    return loaded
