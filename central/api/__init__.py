@@ -1,0 +1,1 @@
+"""The central HTTP API (FastAPI): `central.api.app.create_app(settings)`."""

@@ -1,0 +1,101 @@
+"""`grainlink central serve`: the API, the ingest worker and the scheduled jobs in one process.
+
+Order: migrate (unless skipped), start the ingest worker thread and the jobs, serve HTTP until
+SIGTERM/SIGINT, then stop the server (finishing requests), the jobs and the worker (which
+commits and acknowledges what it holds), and close the pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+log = logging.getLogger("central.serve")
+
+
+def register_serve(subparsers) -> None:
+    """Add the `serve` subcommand to central's subparsers."""
+    p = subparsers.add_parser("serve", help="run the API, ingest and jobs in one process",
+                              description="Run the API, the ingest worker and the jobs.")
+    p.add_argument("--settings", metavar="FILE", help="settings file (YAML)")
+    p.add_argument("--host", help="address to listen on (setting api_host)")
+    p.add_argument("--port", type=int, help="port to listen on (setting api_port)")
+    p.add_argument("--no-ingest", action="store_true", help="do not run the ingest worker")
+    p.add_argument("--no-jobs", action="store_true", help="do not run the scheduled jobs")
+    p.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    p.set_defaults(func=serve_command)
+
+
+def serve_command(args) -> int:
+    from central.settings import SettingsError, load_settings
+
+    overrides = {k: v for k, v in (("api_host", args.host), ("api_port", args.port)) if v is not None}
+    if args.no_ingest:
+        overrides["serve_ingest"] = False
+    if args.no_jobs:
+        overrides["serve_jobs"] = False
+    try:
+        settings = load_settings(args.settings, **overrides)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return serve(settings, migrate_first=not args.no_migrate)
+
+
+def serve(settings, migrate_first: bool = True) -> int:
+    """Run everything until a signal; returns the process exit code."""
+    import psycopg
+    import uvicorn
+
+    from central.api.app import create_app
+
+    if migrate_first:
+        from central.db.migrate import MigrationError, migrate
+
+        try:
+            migrate(settings.database_url, settings)
+        except (MigrationError, psycopg.Error) as exc:
+            print(f"error: migrate: {str(exc).strip()}", file=sys.stderr)
+            return 1
+
+    # uvicorn handles SIGINT/SIGTERM itself and, once shut down, re-raises the signal to the
+    # handler it found: ours only takes note, so the cleanup below runs (the default SIGTERM
+    # handler would kill the process with the worker's batch unacknowledged).
+    # A signal before uvicorn took over (while the worker starts) is remembered, not lost.
+    stop_requested = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop_requested.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    worker = _start_ingest(settings) if settings.serve_ingest else None
+    scheduler = _start_jobs(settings) if settings.serve_jobs else None
+    try:
+        app = create_app(settings)
+        config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
+                                log_level="info", access_log=False, lifespan="on")
+        if not stop_requested.is_set():
+            uvicorn.Server(config).run()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if worker is not None:
+            worker.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("serve stopped")
+    return 0
+
+
+def _start_ingest(settings):
+    from central.ingest.worker import IngestWorker
+
+    worker = IngestWorker(settings)
+    worker.start()
+    return worker
+
+
+def _start_jobs(settings):
+    from central.jobs import start_jobs
+
+    return start_jobs(settings)

@@ -1,0 +1,65 @@
+"""Pure scope and role rules of API users (no database)."""
+
+import pytest
+
+from central.api.auth import depot_in_scope
+from central.users import User, UserError, hash_token, new_token, validate_user
+
+REGION = {"province": "430000", "city": "430100", "county": "430102"}
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "region", "depot", "visible"),
+    [
+        ("admin", "000000", REGION, "D1", True),
+        ("admin", "000000", None, "D1", True),
+        ("province", "430000", REGION, "D1", True),
+        ("province", "440000", REGION, "D1", False),
+        ("province", "430000", None, "D1", False),
+        ("city", "430100", REGION, "D1", True),
+        ("city", "430200", REGION, "D1", False),
+        ("city", "430100", "430100", "D1", True),
+        ("county", "430102", REGION, "D1", True),
+        ("county", "430103", REGION, "D1", False),
+        ("county", "430102", "430100", "D1", False),
+        ("depot", "D1", REGION, "D1", True),
+        ("depot", "D1", REGION, "D2", False),
+    ],
+)
+def test_depot_in_scope(role, scope, region, depot, visible):
+    assert depot_in_scope(User("u", role, scope, True), region, depot) is visible
+
+
+@pytest.mark.parametrize(
+    ("role", "scope"),
+    [("admin", "000000"), ("province", "430000"), ("city", "430100"), ("county", "430102"),
+     ("depot", "HN-0731-001")],
+)
+def test_valid_role_scope(role, scope):
+    validate_user("alice", role, scope)
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "scope", "message"),
+    [
+        ("alice", "viewer", "000000", "role 'viewer'"),
+        ("alice", "admin", "430000", "admin takes scope 000000"),
+        ("alice", "province", "430100", "province code ends in 0000"),
+        ("alice", "province", "000000", "province code"),
+        ("alice", "city", "430000", "city code"),
+        ("alice", "city", "430102", "city code"),
+        ("alice", "county", "430100", "county code"),
+        ("alice", "county", "43010", "6-digit region code"),
+        ("alice", "depot", "bad code!", "depot scope"),
+        ("bad name", "admin", "000000", "name 'bad name'"),
+    ],
+)
+def test_invalid_role_scope_names_the_problem(name, role, scope, message):
+    with pytest.raises(UserError, match=message):
+        validate_user(name, role, scope)
+
+
+def test_tokens_are_random_and_hashed():
+    a, b = new_token(), new_token()
+    assert a != b and len(a) > 40
+    assert hash_token(a) != hash_token(b) and len(hash_token(a)) == 32
