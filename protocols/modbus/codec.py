@@ -206,10 +206,10 @@ def decode_unit(
 ) -> UnitReading:
     """Decode the cables asked for (1-based wire cables; all the unit has by default)."""
     header = decode_header(profile, regs)
-    if not header.sensors_per_cable and header.cable_count:
+    wanted = list(range(1, header.cable_count + 1) if cables is None else cables)
+    if wanted and not header.sensors_per_cable:
         raise DecodeError(f"sensor counts (registers {profile.sensors_register_base}…) were not read")
     previous = previous or {}
-    wanted = range(1, header.cable_count + 1) if cables is None else cables
     readings = []
     for cable in wanted:
         if not 1 <= cable <= header.cable_count:

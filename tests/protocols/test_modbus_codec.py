@@ -139,3 +139,11 @@ def test_missing_register_and_bad_header_are_named():
         decode_header(LST1812, regs)
     with pytest.raises(DecodeError, match="cable 4 is not on this unit"):
         decode_unit(LST1812, encode_unit(LST1812, UnitState(temps=[[10.0]] * 3)), cables=[4])
+
+
+def test_air_alone_decodes_without_the_sensor_counts():
+    regs = encode_unit(LST1812, UnitState(temps=[[10.0]] * 3, indoor=(17.9, 63.5)))
+    header_only = {a: regs[a] for a in range(0, 12)}
+    assert decode_unit(LST1812, header_only, cables=[]).indoor == AirValue(17.9, 63.5)
+    with pytest.raises(DecodeError, match="sensor counts"):
+        decode_unit(LST1812, header_only)
