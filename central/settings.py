@@ -78,6 +78,14 @@ class Settings(BaseModel):
     offline_after_scans: float = Field(3.0, gt=0)
     offline_check_interval_s: float = Field(60.0, gt=0)
 
+    # --- API ---
+    history_max_days_raw: int = Field(7, ge=1, le=366)
+    history_max_days_1h: int = Field(92, ge=1, le=3660)
+    history_max_days_1d: int = Field(1830, ge=1, le=36600)
+
+    # --- reserve accounts ---
+    shelf_life_warning_days: int = Field(30, ge=0, le=3650)
+
     # --- serve (used by central-api's `serve`) ---
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)
