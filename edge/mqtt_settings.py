@@ -38,7 +38,7 @@ class BrokerSettings:
         u = urlparse(url)
         if u.scheme not in ("mqtt", "mqtts") or not u.hostname:
             raise ValueError(f"broker.url: {url!r} is not mqtt://host:port or mqtts://host:port")
-        tls = u.scheme == "mqtts" or kw.pop("tls", False)
+        tls = kw.pop("tls", False) or u.scheme == "mqtts"
         return cls(host=u.hostname, port=u.port or (8883 if tls else 1883), tls=tls, **kw)
 
     @classmethod
