@@ -4,7 +4,6 @@ retained layout republished on a configuration change."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -49,8 +48,6 @@ def tls_broker(tmp_path):
         f"cafile {pki / 'ca.crt'}\ncertfile {pki / 'server.crt'}\nkeyfile {pki / 'server.key'}\n"
         "require_certificate true\n"
         f"password_file {pki / 'passwd'}\n"
-        # As root mosquitto drops to its own user, which cannot read pytest's private tmp dir.
-        + ("user root\n" if os.geteuid() == 0 else "")
     )
     broker = services.start_private_mosquitto(tmp_path / "mosquitto", extra_conf=extra)
     services.wait_for_port("127.0.0.1", tls_port)
