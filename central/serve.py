@@ -70,6 +70,7 @@ def serve(settings, migrate_first: bool = True) -> int:
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     worker = _start_ingest(settings) if settings.serve_ingest else None
     scheduler = _start_jobs(settings) if settings.serve_jobs else None
+    notifier = _start_notifier(settings) if settings.serve_jobs else None
     try:
         app = create_app(settings)
         config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
@@ -79,6 +80,8 @@ def serve(settings, migrate_first: bool = True) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if notifier is not None:
+            notifier.stop()
         if worker is not None:
             worker.stop()
         for sig, handler in previous.items():
@@ -93,6 +96,13 @@ def _start_ingest(settings):
     worker = IngestWorker(settings)
     worker.start()
     return worker
+
+
+def _start_notifier(settings):
+    """Alarm changes out to MQTT and webhooks, from the alarms' outbox (never blocks ingest)."""
+    from central.alarms.notify import start_notifier
+
+    return start_notifier(settings)
 
 
 def _start_jobs(settings):

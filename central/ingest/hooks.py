@@ -10,6 +10,9 @@ inside a hook fails the whole batch, which is retried.
 
 - `register_scan_hook(fn(conn, depot, telemetry))`: once per NEW telemetry message (a
   redelivered batch number that is already stored does not call it again).
+- `register_batch_scan_hook(fn(conn, [(depot, telemetry), ...]))`: once per ingest
+  transaction with all of its new telemetry messages (one call instead of one per message:
+  the alarm rules fetch what they need for a whole batch in a few queries).
 - `register_message_hook(kind, fn(conn, depot, message))`: for other kinds (`snapshot`,
   `cmd/result`, `events`, `layout`, `status`); the worker subscribes to `snapshot` and
   `cmd/result` only when a hook for them is registered.
@@ -34,6 +37,7 @@ HOOK_MODULES = ("central.rules.ingest_hook", "central.alarms.ingest_hook",
 ScanHook = Callable[..., None]
 _lock = threading.Lock()
 _scan_hooks: list[ScanHook] = []
+_batch_scan_hooks: list[Callable[..., None]] = []
 _message_hooks: dict[str, list[Callable[..., None]]] = {}
 
 
@@ -43,6 +47,19 @@ def register_scan_hook(fn: ScanHook) -> ScanHook:
         if fn not in _scan_hooks:
             _scan_hooks.append(fn)
     return fn
+
+
+def register_batch_scan_hook(fn: Callable[..., None]) -> Callable[..., None]:
+    """Call `fn(conn, [(depot, telemetry), ...])` once per transaction with its new telemetry."""
+    with _lock:
+        if fn not in _batch_scan_hooks:
+            _batch_scan_hooks.append(fn)
+    return fn
+
+
+def batch_scan_hooks() -> list[Callable[..., None]]:
+    with _lock:
+        return list(_batch_scan_hooks)
 
 
 def unregister_scan_hook(fn: ScanHook) -> None:

@@ -134,10 +134,14 @@ def _sent(it: Prepared):
     return getattr(msg, "sent_at", None) or getattr(msg, "ts", None) or it.received_at
 
 
-def _run_hook(conn, fn, depot: str, message) -> None:
+def _run_hook(conn, fn, depot: str, message, *, whole_batch: bool = False) -> None:
+    """One hook in its own savepoint; a batch hook gets [(depot, telemetry), ...] instead."""
     try:
         with conn.transaction():
-            fn(conn, depot, message)
+            if whole_batch:
+                fn(conn, message)
+            else:
+                fn(conn, depot, message)
     except (psycopg.OperationalError, psycopg.InterfaceError):
         raise  # the connection is gone: the whole batch is retried
     except Exception:
@@ -213,15 +217,19 @@ def store_batch(conn, items: list[Prepared], client_id: str = "",
 
 
 def _run_hooks(conn, good: list[Prepared], telemetry: list[Prepared], new: set) -> None:
-    scan_hooks = hooks.scan_hooks()
-    if scan_hooks:
-        done: set = set()
-        for it in telemetry:
-            key = (it.message.depot, it.message.batch)
-            if key in new and key not in done:
-                done.add(key)
-                for fn in scan_hooks:
-                    _run_hook(conn, fn, it.depot, it.message)
+    fresh: list[tuple[str, object]] = []
+    done: set = set()
+    for it in telemetry:
+        key = (it.message.depot, it.message.batch)
+        if key in new and key not in done:
+            done.add(key)
+            fresh.append((it.depot, it.message))
+    if fresh:
+        for fn in hooks.batch_scan_hooks():
+            _run_hook(conn, fn, fresh[0][0], fresh, whole_batch=True)
+        for fn in hooks.scan_hooks():
+            for depot, message in fresh:
+                _run_hook(conn, fn, depot, message)
     for it in good:
         if it.kind != topics.TELEMETRY:
             for fn in hooks.message_hooks(it.kind):

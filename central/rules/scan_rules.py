@@ -57,8 +57,13 @@ def hotspot(scan: GranaryScan, th: Thresholds) -> list[Finding]:
         if len(layer_points) < 2:
             continue
         total = sum(p.temp_c for p in layer_points)
+        others = len(layer_points) - 1
+        # a point can only be hot if it is above the plain layer mean: skip the rest cheaply
+        floor = total / len(layer_points)
         for p in layer_points:
-            others_mean = (total - p.temp_c) / (len(layer_points) - 1)
+            if p.temp_c <= floor and th.hotspot_warning_delta_c > 0:
+                continue
+            others_mean = (total - p.temp_c) / others
             delta = round(p.temp_c - others_mean, 2)
             if delta >= th.hotspot_alarm_delta_c:
                 severity, threshold = "alarm", th.hotspot_alarm_delta_c

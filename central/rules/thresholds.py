@@ -4,7 +4,7 @@ per granary. Nothing in the rules hard-codes a number; they all read a `Threshol
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +37,8 @@ class Thresholds(BaseModel):
     sensor_stuck_days: float = Field(7.0, gt=0)
     grain_valid_min_c: float = -40.0
     grain_valid_max_c: float = 85.0
+    # a layout cable with no reading this long before a scan counts as gone (cable_subject)
+    cable_silent_min: float = Field(90.0, gt=0)
     # depot_offline / camera_offline
     offline_interval_multiple: float = Field(3.0, gt=0)
     expected_scan_interval_min: float = Field(60.0, gt=0)
@@ -54,6 +56,7 @@ class Thresholds(BaseModel):
     })
     check_cool_max_c: float = 15.0
     check_heating_days: float = 1.0
+    safety_class: Literal["safe", "semi_safe", "dangerous"] = "safe"  # by the grain moisture
     new_grain_months: int = 3
 
     def margin_c(self) -> float:

@@ -1,0 +1,1 @@
+"""Grain-condition alarms: state, evaluation, notifications."""
