@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
 ensure_venv "test,camera,demo"
+ensure_chromium
 "$VENV/bin/ruff" check .
 exec "$VENV/bin/python" -m pytest "$@"

@@ -17,3 +17,16 @@ ensure_venv() {
         touch "$stamp"
     fi
 }
+
+# The browser tests drive Debian's chromium (never a downloaded browser); install it where we
+# may (root with apt-get), otherwise those tests skip and say why.
+ensure_chromium() {
+    if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "grainlink: installing chromium for the browser tests" >&2
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+            || echo "grainlink: could not install chromium; the browser tests will skip" >&2
+    fi
+}

@@ -6,5 +6,6 @@ ROUTERS = [
     "central.api.routes.depots",
     "central.api.routes.readings",
     "central.api.routes.lots", "central.api.routes.plans", "central.api.routes.reports",
+    "central.api.routes.dashboard",
     "central.api.routes.alarms", "central.api.routes.thresholds", "central.api.routes.inspections",
 ]

@@ -1,0 +1,174 @@
+"""`grainlink demo`: a simulated province in miniature as real processes over real sockets.
+
+Broker and database first, then central (migrated, one admin token), then per depot its
+simulated devices and its edge agent. Every child runs in its own process group and is
+stopped, group and all, on Ctrl-C or SIGTERM, so nothing is left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from grainlink.demo import province, services
+
+GRAINLINK = [sys.executable, "-m", "grainlink"]
+
+
+class Processes:
+    """The demo's children; `stop_all` ends them in reverse order of start."""
+
+    def __init__(self, log_dir: Path):
+        self.log_dir = log_dir
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
+        log_file = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        proc = subprocess.Popen(argv, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        log_file.close()
+        self.children.append((name, proc))
+        return proc
+
+    def adopt(self, name: str, proc: subprocess.Popen) -> None:
+        self.children.append((name, proc))
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.children if proc.poll() is not None]
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        for _name, proc in reversed(self.children):
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for _name, proc in reversed(self.children):
+            try:
+                proc.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait()
+        for _name, proc in self.children:
+            _signal_group(proc, signal.SIGKILL)  # stragglers of an exited leader
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _admin_token(database_url: str, state_dir: Path) -> str:
+    """A fresh token for the demo's admin (only hashes are stored, so it cannot be re-read)."""
+    from central.db.pool import connect
+    from central.users import add_user, revoke_user
+
+    with connect(database_url, autocommit=True) as conn:
+        try:
+            revoke_user(conn, "demo-admin")
+        except Exception:  # first run: no such user yet
+            pass
+        token = add_user(conn, "demo-admin", "admin", "000000", True)
+    token_file = state_dir / "admin-token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    return token
+
+
+def _api(url: str, token: str):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=3) as answer:
+        return json.load(answer)
+
+
+def _wait_http(url: str, timeout: float, procs: Processes) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if procs.dead():
+            raise RuntimeError(f"{', '.join(procs.dead())} stopped; see the logs")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: float | None = None) -> int:
+    started = time.monotonic()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = state_dir / "logs"
+    log_dir.mkdir(exist_ok=True)
+    procs = Processes(log_dir)
+    stop = {"asked": False}
+
+    def on_signal(*_):
+        stop["asked"] = True
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    db_server = None
+    try:
+        users = [d["code"] for d in province.DEPOTS] + [services.DEMO_MQTT_USER]
+        mqtt_url, broker = services.start_broker(state_dir, users, log)
+        procs.adopt("broker", broker)
+        database_url, db_server = services.start_database(state_dir, log)
+        env = {**os.environ, "GRAINLINK_DATABASE_URL": database_url, "GRAINLINK_MQTT_URL": mqtt_url,
+               "GRAINLINK_MQTT_USERNAME": services.DEMO_MQTT_USER,
+               "GRAINLINK_MQTT_PASSWORD": services.DEMO_MQTT_PASSWORD,
+               "GRAINLINK_EXPECTED_SCAN_INTERVAL_S": "15", "GRAINLINK_AGGREGATE_REFRESH_INTERVAL_S": "30",
+               "PYTHONUNBUFFERED": "1"}
+        log("central: migrating the database")
+        subprocess.run([*GRAINLINK, "central", "migrate"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        token = _admin_token(database_url, state_dir)
+        procs.start("central", [*GRAINLINK, "central", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                "--no-migrate"], env)
+        base = f"http://127.0.0.1:{port}"
+        _wait_http(f"{base}/healthz", 60, procs)
+        log(f"central: API and dashboard on {base}")
+        ports = [services.free_port() for _ in province.DEPOTS]
+        for path in province.write_province(state_dir, mqtt_url, ports, speed):
+            code = path.stem
+            procs.start(f"sim-{code}", [*GRAINLINK, "sim", "depot", "--config", str(path)], env)
+        for port_, path in zip(ports, sorted((state_dir / "depots").glob("*.yaml")), strict=True):
+            services.wait_port(port_, 30)
+            procs.start(f"edge-{path.stem}", [*GRAINLINK, "edge", "run", str(path)], env)
+        log(f"depots: {', '.join(d['code'] for d in province.DEPOTS)} (simulated, x{speed:g} time)")
+        log("")
+        log(f"  dashboard: {base}/")
+        log(f"  token:     {token}")
+        log(f"  logs:      {log_dir}")
+        log("")
+        first = None
+        while not stop["asked"]:
+            if procs.dead():
+                log(f"error: {', '.join(procs.dead())} stopped; see {log_dir}")
+                return 1
+            if first is None:
+                try:
+                    code = province.DEPOTS[0]["code"]
+                    latest = _api(f"{base}/api/v1/depots/{code}/granaries/P01/latest", token)
+                    if latest.get("cables"):
+                        first = time.monotonic() - started
+                        log(f"first grain reading on the dashboard {first:.1f} s after the start; Ctrl-C stops the demo")
+                except OSError:
+                    pass
+            if stop_after is not None and time.monotonic() - started > stop_after:
+                break
+            time.sleep(0.5)
+        return 0
+    except (RuntimeError, TimeoutError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", None)
+        log(f"error: {exc}{(': ' + detail.decode(errors='replace').strip()) if detail else ''}")
+        return 1
+    finally:
+        log("stopping every process")
+        procs.stop_all()
+        if db_server is not None:
+            db_server.cleanup()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,91 @@
+"""The demo's broker and database: the machine's own when configured, embedded otherwise."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEMO_MQTT_USER = "grainlink-demo"
+DEMO_MQTT_PASSWORD = "grainlink-demo"  # a loopback-only demo broker, not a secret
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+def start_broker(state_dir: Path, users: list[str], log) -> tuple[str, subprocess.Popen]:
+    """Mosquitto when installed, else amqtt (MQTT 3.1.1, clients log in: amqtt keeps the
+    queued QoS 1 messages of persistent sessions only for authenticated clients)."""
+    port = free_port()
+    folder = state_dir / "broker"
+    folder.mkdir(parents=True, exist_ok=True)
+    mosquitto = shutil.which("mosquitto") or next(
+        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
+    if mosquitto:
+        conf = folder / "mosquitto.conf"
+        conf.write_text(
+            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"persistence_location {folder}/\n"
+            # the ingest session's backlog must never be dropped (the default keeps 1000)
+            "max_queued_messages 0\nmax_inflight_messages 1000\n"
+            f"log_dest file {folder}/mosquitto.log\n"
+            + ("user root\n" if os.geteuid() == 0 else ""))
+        proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        log(f"broker: mosquitto on 127.0.0.1:{port}")
+    else:
+        conf = folder / "amqtt.yaml"
+        passwd = folder / "passwd"
+        passwd.write_text("".join(f"{user}:{_hash(DEMO_MQTT_PASSWORD)}\n" for user in users))
+        conf.write_text(
+            f"listeners:\n  default:\n    type: tcp\n    bind: 127.0.0.1:{port}\n"
+            "plugins:\n"
+            "  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: false\n"
+            f"  amqtt.plugins.authentication.FileAuthPlugin:\n    password_file: {passwd}\n")
+        proc = subprocess.Popen([sys.executable, "-m", "amqtt.scripts.broker_script", "-c", str(conf)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        log(f"broker: embedded amqtt on 127.0.0.1:{port} (mosquitto is not installed)")
+    wait_port(port, proc=proc)
+    return f"mqtt://127.0.0.1:{port}", proc
+
+
+def _hash(password: str) -> str:
+    from pwdlib import PasswordHash  # amqtt's own dependency
+
+    return PasswordHash.recommended().hash(password)
+
+
+def start_database(state_dir: Path, log):
+    """GRAINLINK_DATABASE_URL when set, else an embedded PostgreSQL (pgserver) kept in the
+    state folder and reused on the next run. Returns (url, server or None)."""
+    url = os.environ.get("GRAINLINK_DATABASE_URL")
+    if url:
+        log("database: GRAINLINK_DATABASE_URL")
+        return url, None
+    import pgserver
+
+    folder = state_dir / "pgdata"
+    folder.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(folder), cleanup_mode="stop")
+    log(f"database: embedded PostgreSQL in {folder}")
+    return server.get_uri(), server
