@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 
 log = logging.getLogger("central.serve")
@@ -29,36 +28,29 @@ def register_serve(subparsers) -> None:
 
 
 def serve_command(args) -> int:
-    from central.settings import SettingsError, load_settings
+    from central.db.commands import command_settings
 
     overrides = {k: v for k, v in (("api_host", args.host), ("api_port", args.port)) if v is not None}
     if args.no_ingest:
         overrides["serve_ingest"] = False
     if args.no_jobs:
         overrides["serve_jobs"] = False
-    try:
-        settings = load_settings(args.settings, **overrides)
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    settings = command_settings(args.settings, **overrides)
+    if settings is None:
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return serve(settings, migrate_first=not args.no_migrate)
 
 
 def serve(settings, migrate_first: bool = True) -> int:
     """Run everything until a signal; returns the process exit code."""
-    import psycopg
     import uvicorn
 
     from central.api.app import create_app
 
     if migrate_first:
-        from central.db.migrate import MigrationError, migrate
+        from central.db.commands import apply_migrations
 
-        try:
-            migrate(settings.database_url, settings)
-        except (MigrationError, psycopg.Error) as exc:
-            print(f"error: migrate: {str(exc).strip()}", file=sys.stderr)
+        if apply_migrations(settings) is None:
             return 1
 
     # uvicorn handles SIGINT/SIGTERM itself and, once shut down, re-raises the signal to the

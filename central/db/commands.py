@@ -15,23 +15,41 @@ def register_migrate(subparsers) -> None:
     p.set_defaults(func=migrate_command)
 
 
-def migrate_command(args) -> int:
+def command_settings(path, log_format: str = "%(asctime)s %(levelname)s %(name)s %(message)s",
+                     **overrides):
+    """Settings for a `grainlink central` command, with logging set up; None (the problem
+    printed) when a setting is bad."""
+    from central.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(path, **overrides)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    logging.basicConfig(level=logging.INFO, format=log_format)
+    return settings
+
+
+def apply_migrations(settings) -> list[str] | None:
+    """Bring the schema up to date; None (the problem printed) when it cannot."""
     import psycopg
 
     from central.db.migrate import MigrationError, migrate
-    from central.settings import SettingsError, load_settings
 
-    overrides = {"database_url": args.database_url} if args.database_url else {}
     try:
-        settings = load_settings(args.settings, **overrides)
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    try:
-        done = migrate(settings.database_url, settings)
+        return migrate(settings.database_url, settings)
     except (MigrationError, psycopg.Error) as exc:
         print(f"error: migrate: {str(exc).strip()}", file=sys.stderr)
+        return None
+
+
+def migrate_command(args) -> int:
+    overrides = {"database_url": args.database_url} if args.database_url else {}
+    settings = command_settings(args.settings, "%(levelname)s %(name)s %(message)s", **overrides)
+    if settings is None:
+        return 2
+    done = apply_migrations(settings)
+    if done is None:
         return 1
     print("applied: " + ", ".join(done) if done else "schema is up to date")
     return 0

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import signal
-import sys
 import threading
 
 
@@ -22,29 +20,18 @@ def register_ingest(subparsers) -> None:
 
 
 def ingest_command(args) -> int:
-    from central.settings import SettingsError, load_settings
+    from central.db.commands import apply_migrations, command_settings
 
     overrides: dict = {}
     if args.client_id:
         overrides["mqtt_client_id"] = args.client_id
     if args.shared:
         overrides["ingest_shared_subscription"] = True
-    try:
-        settings = load_settings(args.settings, **overrides)
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    settings = command_settings(args.settings, **overrides)
+    if settings is None:
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if not args.no_migrate:
-        import psycopg
-
-        from central.db.migrate import MigrationError, migrate
-
-        try:
-            migrate(settings.database_url, settings)
-        except (MigrationError, psycopg.Error) as exc:
-            print(f"error: migrate: {str(exc).strip()}", file=sys.stderr)
-            return 1
+    if not args.no_migrate and apply_migrations(settings) is None:
+        return 1
     return run_until_signal(settings)
 
 
