@@ -83,6 +83,11 @@ class Settings(BaseModel):
     history_max_days_1h: int = Field(92, ge=1, le=3660)
     history_max_days_1d: int = Field(1830, ge=1, le=36600)
 
+    # --- camera stills (None: $GRAINLINK_STILLS_DIR, else ./var/stills; the ingest hook,
+    # which has no settings object, reads the same environment) ---
+    stills_dir: str | None = None
+    stills_retention_days: int | None = Field(None, ge=1)
+
     # --- reserve accounts ---
     shelf_life_warning_days: int = Field(30, ge=0, le=3650)
 

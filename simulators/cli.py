@@ -34,6 +34,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     clear.add_argument("--id", type=int, help="the id `inject` printed (default: all)")
     clear.add_argument("--kind", help="every scenario of this kind")
     clear.set_defaults(func=run_clear)
+    __import__("simulators.onvif.cli", fromlist=["add_parser"]).add_parser(commands)
 
 
 def _control(config_path: str, request: dict) -> int:

@@ -8,4 +8,5 @@ ROUTERS = [
     "central.api.routes.lots", "central.api.routes.plans", "central.api.routes.reports",
     "central.api.routes.dashboard",
     "central.api.routes.alarms", "central.api.routes.thresholds", "central.api.routes.inspections",
+    "central.api.routes.cameras",
 ]

@@ -1,0 +1,1 @@
+"""Modbus polling: one worker per bus, reads planned by `protocols.modbus.planner`."""

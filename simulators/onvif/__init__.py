@@ -1,0 +1,1 @@
+"""A simulated ONVIF camera/NVR over HTTP SOAP (see server.py)."""

@@ -1,0 +1,78 @@
+"""`grainlink edge check|scan|status` as an operator runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edge.agent import EdgeAgent
+from edge.config import load_config
+from grainlink.cli import main
+from simulators.depot import SimulatedDepot
+from tests.edge.depot_support import write_depot
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "depot.yaml"
+
+
+def test_check_accepts_the_example(capsys, monkeypatch):
+    monkeypatch.setenv("GRAINLINK_MQTT_PASSWORD", "x")
+    assert main(["edge", "check", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "ok: depot HN-0731-001, 3 granaries, 89 cables" in out
+
+
+def test_check_lists_every_problem_and_fails(tmp_path, capsys):
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace("baud: 9600", "baud: 300").replace("air_interval: 10m", "air_interval: 10 min")
+    text = text.replace("profile: silo8x8", "profile: nosuch")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    assert main(["edge", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    for setting in ("buses[1].baud", "schedules.air_interval", "buses[1].units[1].profile"):
+        assert f"{bad}:" in err and setting in err, err
+    assert "3 problems; nothing started" in err
+
+
+def test_check_missing_file(tmp_path, capsys):
+    assert main(["edge", "check", str(tmp_path / "nope.yaml")]) == 1
+    assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_scan_probes_a_bus(tmp_path, capsys):
+    path = write_depot(tmp_path, wire_time="false")
+    cfg = load_config(path, environ={})
+    with SimulatedDepot(cfg.depot, config_source=str(path)):
+        assert main(["edge", "scan", str(path), "--bus", "rs485-1", "--addresses", "2-3,10,20",
+                     "--timeout", "0.2"]) == 0
+        out = capsys.readouterr().out
+        assert main(["edge", "scan", str(path), "--bus", "tcp-1"]) == 0
+        tcp_out = capsys.readouterr().out
+    lines = {int(line.split()[0]): line for line in out.splitlines() if line[:3].strip().isdigit()}
+    assert "answers as lst1812" in lines[2] and "5 cables" in lines[2] and "0x0101" in lines[2]
+    assert "answers as silo8x8" in lines[3] and "8 cables" in lines[3]
+    assert "answers as th485" in lines[10]
+    assert "no answer" in lines[20]
+    assert "3 of 4 addresses answered on bus rs485-1" in out
+    assert "10 cables" in tcp_out
+
+
+def test_scan_unknown_bus(tmp_path, capsys):
+    path = write_depot(tmp_path)
+    assert main(["edge", "scan", str(path), "--bus", "nope"]) == 2
+    assert "buses: tcp-1, rs485-1" in capsys.readouterr().err
+
+
+def test_status_from_the_database(tmp_path, capsys):
+    path = write_depot(tmp_path, wire_time="false")
+    cfg = load_config(path, environ={})
+    with SimulatedDepot(cfg.depot, config_source=str(path)):
+        agent = EdgeAgent(cfg, with_uplink=False, metrics_port=0)
+        agent.scan("P03", "rs485-1")
+        agent.stop()
+    assert main(["edge", "status", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "agent not running" in out
+    p03 = next(line for line in out.splitlines() if line.startswith("P03"))
+    assert "16" in p03.split()  # 2 cables x 8 layers
+    assert next(line for line in out.splitlines() if line.startswith("P01")).split()[1] == "never"
+    assert "buffer: 1 messages (16 readings)" in out  # agent_started is not queued without start()
