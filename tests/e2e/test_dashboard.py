@@ -121,6 +121,6 @@ def test_a_city_user_does_not_see_another_citys_depot(site):
     time.sleep(0.3)
     assert page.locator(f"tr[data-depot='{site['b']}']").count() == 0
     page.goto(f"{site['url']}/#/granary/{site['b']}/P01")
-    page.wait_for_selector("#content .error")
-    assert "not found" in page.inner_text("#content")
+    page.wait_for_selector("#failure")
+    assert "not found" in page.inner_text("#failure")
     page.close()

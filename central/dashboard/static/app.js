@@ -14,6 +14,7 @@ const STATES = {active: "未处理", acknowledged: "已确认", cleared: "已解
 const TYPES = {flat: "平房仓", squat_silo: "浅圆仓", silo: "立筒仓", warehouse: "楼房仓", tank: "油罐"};
 const ADVICE = {start: "建议开始降温通风", continue: "可继续通风", stop: "建议停止通风", none: "暂不需通风", vetoed: "不宜通风"};
 let timer = null;
+let navigation = 0;  // a render of an earlier page that finishes late must not overwrite this one
 
 function token() { return localStorage.getItem("grainlink-token"); }
 
@@ -46,6 +47,7 @@ function colour(t, lo, hi) {
 }
 
 async function overview() {
+  const mine = navigation;
   const [depots, alarms] = await Promise.all([api("/depots"), api("/alarms?state=open")]);
   const counts = {};
   for (const a of alarms) { counts[a.depot] ??= {alarm: 0, warning: 0}; counts[a.depot][a.severity] += 1; }
@@ -63,11 +65,11 @@ async function overview() {
     const plans = await api("/plans/stock");
     if (plans.length) {
       html += `<h3>储备计划与实物库存</h3><table><tr><th class="text">范围</th><th class="text">品种</th><th>计划 (t)</th><th>库存 (t)</th><th>缺口 (t)</th></tr>`;
-      for (const p of plans) html += `<tr><td class="text">${esc(p.scope)}</td><td class="text">${esc(p.variety)}</td><td>${num(p.plan_t, 2)}</td><td>${num(p.stock_t, 2)}</td><td class="${p.below_plan ? "error" : ""}">${num(p.shortfall_t, 2)}</td></tr>`;
+      for (const p of plans) html += `<tr><td class="text">${esc(p.scope)}</td><td class="text">${esc(p.variety)}</td><td>${num(p.plan_t, 2)}</td><td>${num(p.stock_t, 2)}</td><td class="${p.below_plan ? "short" : ""}">${num(p.shortfall_t, 2)}</td></tr>`;
       html += "</table>";
     }
   } catch { /* no lots module or no plans: nothing to show */ }
-  content.innerHTML = html;
+  if (mine === navigation) content.innerHTML = html;
 }
 
 async function depotView(depot) {
@@ -177,7 +179,9 @@ async function stills(depot, granary) {
 async function alarmsView() {
   const state = $("#f-state")?.value ?? "open", depot = $("#f-depot")?.value ?? "", rule = $("#f-rule")?.value ?? "";
   const q = new URLSearchParams({state, ...(depot ? {depot} : {}), ...(rule ? {rule} : {})});
+  const mine = navigation;
   const alarms = await api(`/alarms?${q}`);
+  if (mine !== navigation) return;
   let html = `<h2>预警</h2><div class="filters">状态 <select id="f-state">${["open", "active", "acknowledged", "cleared"].map((s) => `<option value="${s}" ${s === state ? "selected" : ""}>${s === "open" ? "未解除" : STATES[s]}</option>`).join("")}</select>
     库点 <input id="f-depot" value="${esc(depot)}" size="14"> 规则 <select id="f-rule"><option value="">全部</option>${Object.entries(RULES).map(([k, v]) => `<option value="${k}" ${k === rule ? "selected" : ""}>${v}</option>`).join("")}</select>
     <button id="f-apply">筛选</button> <small>每 5 秒自动刷新</small></div>
@@ -207,6 +211,7 @@ async function alarmsView() {
 
 async function route() {
   clearInterval(timer);
+  const mine = ++navigation;
   if (!token()) return showLogin();
   $("#login").hidden = true; $("#logout").hidden = false;
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
@@ -217,7 +222,7 @@ async function route() {
     else if (parts[0] === "granary") await granaryView(parts[1], parts[2]);
     else { $("#nav-overview").classList.add("active"); await overview(); timer = setInterval(overview, 10000); }
   } catch (e) {
-    if (e.message !== "401") content.innerHTML = `<p class="error">出错了：${esc(e.message)}</p>`;
+    if (e.message !== "401" && mine === navigation) content.innerHTML = `<p class="error" id="failure">出错了：${esc(e.message)}</p>`;
   }
 }
 
