@@ -154,19 +154,7 @@ def _model_of(annotation: Any) -> Any:
 
 def _vendor_profiles(raw: Any, source: str, doc: YamlDocument, problems: list[ConfigProblem]):
     """Parsed vendor profiles and a name → profile lookup over built-ins and vendors."""
-    try:
-        from protocols.modbus.profiles import BUILTIN_PROFILES, ProfileError, parse_profile
-    except ImportError:  # TEMPORARY until protocols.modbus lands
-        from types import SimpleNamespace
-        BUILTIN_PROFILES = {
-            "lst1812": SimpleNamespace(kind="cable_unit", cable_count=None, max_cables=84, indoor_temp_register=8, outdoor_temp_register=10),
-            "th485": SimpleNamespace(kind="thrh"),
-            "silo8x8": SimpleNamespace(kind="cable_unit", cable_count=8, sensors_per_cable=8),
-        }
-        ProfileError = ValueError
-
-        def parse_profile(data, source):
-            return SimpleNamespace(**data)
+    from protocols.modbus.profiles import BUILTIN_PROFILES, ProfileError, parse_profile
 
     vendor: dict[str, Any] = {}
     if isinstance(raw, dict):

@@ -36,8 +36,10 @@ def relative_humidity_pct(temp_c: float, dew_point: float) -> float:
     """%RH of air at `temp_c` whose dew point is `dew_point` (the inverse of dew_point_c)."""
     temp_c = _check_finite("temp_c", temp_c)
     dew_point = _check_finite("dew_point", dew_point)
-    if dew_point > temp_c:
+    # saturated air's dew point can come out a rounding error above its temperature
+    if dew_point > temp_c + 1e-9:
         raise ValueError(f"dew point {dew_point} °C is above the air temperature {temp_c} °C")
+    dew_point = min(dew_point, temp_c)
     for name, value in (("temp_c", temp_c), ("dew_point", dew_point)):
         if value <= -MAGNUS_C_C:
             raise ValueError(f"{name} must be above {-MAGNUS_C_C} °C, got {value}")
