@@ -119,14 +119,7 @@ def publish(url: str, messages: list[tuple[str, bytes]], rate: float | None, sta
 
 
 def start_broker(workdir: Path) -> services.Broker:
-    port = services.free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 0\nmax_inflight_messages 1000\nlog_dest none\n")
-    broker = services.Broker(url=f"mqtt://127.0.0.1:{port}", host="127.0.0.1", port=port,
-                             config_path=conf)
-    broker.start()
-    return broker
+    return services.start_private_mosquitto(workdir, persistence=False, max_inflight=1000)
 
 
 def settings(url: str, broker: services.Broker, hooks: bool, tag: str) -> Settings:

@@ -20,7 +20,6 @@ from central.api.app import create_app
 from central.cameras import jobs as camera_jobs
 from central.db.migrate import migrate
 from central.db.pool import connect
-from central.ingest.worker import IngestWorker
 from edge.camera.service import CameraService
 from edge.camera.still import MAX_STILL_BYTES
 from edge.mqtt_settings import BrokerSettings
@@ -32,7 +31,14 @@ from protocols.mqtt.models import AirReading
 from simulators.onvif import picture
 from simulators.onvif.server import SimulatedCamera
 from tests.central.api_support import bearer, new_user
-from tests.central.ingest_support import Publisher, layout, scalar, settings_for, wait_for
+from tests.central.ingest_support import (
+    Publisher,
+    layout,
+    running_worker,
+    scalar,
+    settings_for,
+    wait_for,
+)
 from tests.support import services
 
 TEXT = "仓温 17.9℃ 仓湿 63.5%"
@@ -54,11 +60,8 @@ def stills(tmp_path_factory):
 def worker(database_url, broker):
     migrate(database_url)
     import central.cameras.ingest_hook  # noqa: F401  (registers the snapshot hook)
-    w = IngestWorker(settings_for(database_url, broker.url, ingest_hooks=True))
-    w.start()
-    assert w.ready.wait(10), "worker did not subscribe"
-    yield w
-    w.stop()
+    with running_worker(database_url, broker.url, ingest_hooks=True) as w:
+        yield w
 
 
 class Subscriber:

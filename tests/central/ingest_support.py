@@ -152,3 +152,17 @@ def scalar(url: str, sql: str, params=()) -> object:
     with psycopg.connect(url, connect_timeout=3) as conn:
         row = conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
+
+
+@contextlib.contextmanager
+def running_worker(database_url: str, mqtt_url: str, **extra):
+    """A started ingest worker that has subscribed; stopped on exit."""
+    from central.ingest.worker import IngestWorker
+
+    worker = IngestWorker(settings_for(database_url, mqtt_url, **extra))
+    worker.start()
+    try:
+        assert worker.ready.wait(10), "worker did not subscribe"
+        yield worker
+    finally:
+        worker.stop()

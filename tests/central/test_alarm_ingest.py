@@ -15,12 +15,11 @@ import pytest
 from central.alarms import thresholds_store
 from central.db.migrate import migrate
 from central.db.pool import connect
-from central.ingest.worker import IngestWorker
 from tests.central.ingest_support import (
     Publisher,
     layout,
     now_utc,
-    settings_for,
+    running_worker,
     status,
     ts,
     unique_depot,
@@ -40,11 +39,8 @@ def broker(tmp_path_factory):
 @pytest.fixture(scope="module")
 def worker(database_url, broker):
     migrate(database_url)
-    w = IngestWorker(settings_for(database_url, broker.url, ingest_hooks=True))
-    w.start()
-    assert w.ready.wait(10), "worker did not subscribe"
-    yield w
-    w.stop()
+    with running_worker(database_url, broker.url, ingest_hooks=True) as w:
+        yield w
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from tests.central.ingest_support import (
     forget_session,
     layout,
     now_utc,
+    running_worker,
     scalar,
     settings_for,
     status,
@@ -44,11 +45,8 @@ def db(database_url):
 
 @pytest.fixture(scope="module")
 def worker(db, broker):
-    w = IngestWorker(settings_for(db, broker.url))
-    w.start()
-    assert w.ready.wait(10), "worker did not subscribe"
-    yield w
-    w.stop()
+    with running_worker(db, broker.url) as w:
+        yield w
 
 
 @pytest.fixture

@@ -80,7 +80,8 @@ def mosquitto_binary() -> str:
     return found
 
 
-def start_private_mosquitto(workdir: Path, extra_conf: str = "") -> Broker:
+def start_private_mosquitto(workdir: Path, extra_conf: str = "", *, persistence: bool = True,
+                            max_inflight: int = 100) -> Broker:
     """A mosquitto of our own on a free loopback port, persistence on, large queues (the
     ingest session's backlog must never be dropped by max_queued_messages)."""
     port = free_port()
@@ -89,10 +90,9 @@ def start_private_mosquitto(workdir: Path, extra_conf: str = "") -> Broker:
     conf.write_text(
         f"listener {port} 127.0.0.1\n"
         "allow_anonymous true\n"
-        "persistence true\n"
-        f"persistence_location {workdir}/\n"
-        "max_queued_messages 0\n"
-        "max_inflight_messages 100\n"
+        + (f"persistence true\npersistence_location {workdir}/\n" if persistence else "persistence false\n")
+        + "max_queued_messages 0\n"
+        f"max_inflight_messages {max_inflight}\n"
         "log_dest none\n"
         # as root, mosquitto would switch to its own user, fail to write the persistence
         # file in our temp folder, and forget sessions across a restart
