@@ -56,17 +56,15 @@ def _fresh_scans(conn, scans: list[tuple[str, ScanInput, Summary]]) -> set[tuple
 
 def evaluate_batch(conn, items: list[tuple[str, object]], now: datetime | None = None) -> list:
     """Run the scan rules on every granary of these telemetry messages (one ingest batch);
-    returns the alarm changes. Two queries for the whole batch when the grain is quiet (the
-    context of every depot; the scan marks) plus one write per alarm that changes; a quiet
-    scan (quiet.py) skips the rules altogether.
+    returns the alarm changes. A fixed number of statements for the whole batch, however
+    many depots and alarms it holds: the context of every depot, the scan marks, and the
+    alarm writes (layouts come from memory while unchanged); a quiet scan (quiet.py) skips
+    the rules altogether.
 
     When a batch holds several messages of one granary only the newest is evaluated: the
     readings of all of them are already in the table, and a part of a split scan round is
     completed from there (scan_source)."""
     now = now or datetime.now(UTC)
-    # The context query's estimated cost grows with the batch and the tables, and past
-    # jit_above_cost PostgreSQL spends ~15 ms compiling it: more than the whole evaluation.
-    conn.execute("SET LOCAL jit = off")
     granaries: dict[str, set[str]] = {}
     for depot, msg in items:
         granaries.setdefault(depot, set()).update(message_granaries(msg))
@@ -79,7 +77,7 @@ def evaluate_batch(conn, items: list[tuple[str, object]], now: datetime | None =
                 newest[key] = inp
     ordered = [(key, inp, summarize(inp)) for key, inp in sorted(newest.items())]
     fresh = _fresh_scans(conn, [(key[0], inp, summary) for key, inp, summary in ordered])
-    changes = []
+    reports = []
     for (depot, granary), inp, summary in ordered:
         if (depot, granary) not in fresh:
             continue
@@ -88,13 +86,14 @@ def evaluate_batch(conn, items: list[tuple[str, object]], now: datetime | None =
             continue  # nothing fires, nothing is open: nothing to write
         by_rule = ({rule: [] for rule in SCAN_RULES} if summary.quiet
                    else evaluate_scan(inp.scan, inp.th))
-        changes += store.report_rules(conn, depot, granary, by_rule, now, inp.th,
-                                      manages=not_stuck, opened=opened)
+        reports.append(store.Report(depot, granary, by_rule, opened,
+                                    inp.th.clear_hysteresis_min, not_stuck))
     for depot, ctx in sorted(contexts.items()):
         if ctx.open.get((None, "depot_offline")):  # telemetry proves the depot alive
-            changes += store.condition_false(conn, depot, "depot_offline", "@depot", now,
-                                             ctx.book.for_granary(None).clear_hysteresis_min)
-    return changes
+            reports.append(store.Report(depot, None, {"depot_offline": []},
+                                        {"depot_offline": {"@depot"}},
+                                        ctx.book.for_granary(None).clear_hysteresis_min))
+    return store.report_many(conn, reports, now)
 
 
 def evaluate_telemetry(conn, depot: str, msg, now: datetime | None = None) -> list:

@@ -50,20 +50,16 @@ def apply_findings(conn, depot: str, rule: str, findings: list[Finding], open_no
                    now: datetime, book: ThresholdBook, manages=None) -> list:
     """Raise the findings; mark the rule's other open alarms of the depot false (each with
     the hysteresis of its granary). Writes nothing when nothing is found or open."""
-    changes = []
-    found = set()
-    for f in findings:
-        found.add(f.subject)
-        change, alarm = store.raise_or_update(conn, depot, f.granary, f, now)
-        if change != "unchanged":
-            changes.append((change, alarm))
+    raised = store.raise_many(conn, [(depot, f.granary, f) for f in findings], now)
+    changes = [(change, alarm) for change, alarm in raised if change != "unchanged"]
+    found = {f.subject for f in findings}
+    stale = []
     for subject in sorted(open_now - found):
         if manages is not None and not manages(subject):
             continue
         granary = subject.split("/", 1)[0] if "/" in subject else None
-        hyst = book.for_granary(granary).clear_hysteresis_min
-        changes += store.condition_false(conn, depot, rule, subject, now, hyst)
-    return changes
+        stale.append((depot, rule, subject, book.for_granary(granary).clear_hysteresis_min))
+    return changes + store.mark_false_many(conn, stale, now)
 
 
 def _per_depot(conn, depots, fn) -> int:

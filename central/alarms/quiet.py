@@ -27,7 +27,8 @@ def summarize(inp: ScanInput) -> Summary:
     th = inp.th
     cables = inp.cables
     rows = [c[4] for c in cables]
-    valid = [t for temps in rows for t in temps if t is not None]
+    flat = [t for temps in rows for t in temps]
+    valid = [t for t in flat if t is not None]
     hottest = max(valid) if valid else None
     if inp.missing or any(c[5] for c in cables):
         return Summary(hottest, False)        # sensor_fault fires
@@ -40,9 +41,11 @@ def summarize(inp: ScanInput) -> Summary:
     mean_limit = th.grain_temp_mean_max_c.get(mode, th.grain_temp_mean_max_c["normal"])
     if hottest > limit - EPS or sum(valid) / len(valid) > mean_limit - EPS:
         return Summary(hottest, False)
+    # The usual scan (every cable the same depth, no gap) is a grid: zip gives its layers.
+    grid = len(valid) == len(flat) and len(set(map(len, rows))) == 1
+    layers = zip(*rows, strict=True) if grid else _layers(rows)
     warning = th.hotspot_warning_delta_c - EPS
-    for layer in range(max(map(len, rows))):
-        vals = [temps[layer] for temps in rows if len(temps) > layer and temps[layer] is not None]
+    for vals in layers:
         if len(vals) >= 2:
             top = max(vals)
             if top - (sum(vals) - top) / (len(vals) - 1) >= warning:
@@ -54,3 +57,9 @@ def summarize(inp: ScanInput) -> Summary:
         if exposed and min(exposed) - dew_point_c(temp_in, rh_in) <= th.margin_c() + EPS:
             return Summary(hottest, False)
     return Summary(hottest, True)
+
+
+def _layers(rows: list[list[float | None]]) -> list[list[float]]:
+    """The valid temperatures of each layer, for cables of unequal depth or with gaps."""
+    return [[temps[layer] for temps in rows if len(temps) > layer and temps[layer] is not None]
+            for layer in range(max(map(len, rows)))]

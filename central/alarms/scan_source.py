@@ -4,7 +4,8 @@ The message's own cables give the points (they are exactly the rows just committ
 granary's cable that the layout lists but the message does not carry (the edge may split one
 scan over several messages) is taken from the database when it has a reading within
 `cable_silent_min` before the scan; otherwise it counts as gone (`missing_cables`). The wall
-is the outermost ring of the layout's cables by row/column; storage mode from the layout.
+is the outermost ring of the layout's cables by row/column; storage mode from the layout
+(both kept in memory between batches: layout_cache.py).
 """
 
 from __future__ import annotations
@@ -14,26 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from psycopg.types.json import Jsonb
-
+from central.alarms.layout_cache import CACHE, GranaryLayout, LayoutCache
 from central.alarms.thresholds_store import ThresholdBook
 from central.rules.model import GranaryScan, Point
 from central.rules.thresholds import Thresholds
 from protocols.mqtt.models import Telemetry
-
-LayoutCable = tuple[int, int | None, int | None, int]  # cable, row, col, layers
-
-
-def wall_cables(cables: list[LayoutCable]) -> set[int]:
-    """Cables on the outermost ring of the grid (first/last row or column)."""
-    placed = [(c, r, k) for c, r, k, _ in cables if r is not None and k is not None]
-    if not placed:
-        return set()
-    rows = [r for _, r, _ in placed]
-    cols = [k for _, _, k in placed]
-    r0, r1, c0, c1 = min(rows), max(rows), min(cols), max(cols)
-    return {c for c, r, k in placed if r in (r0, r1) or k in (c0, c1)}
-
 
 _tuple_new = tuple.__new__  # builds a Point without its Python-level __new__ (hot path)
 
@@ -47,12 +33,11 @@ def points_of(cable: int, temps: list[float | None], faults: list[int] | set[int
 
 @dataclass
 class DepotContext:
-    """What evaluating one message needs besides the message, from ONE query: thresholds,
-    storage modes and cables of its granaries, and the depot's open alarms."""
+    """What evaluating a depot's messages needs besides the messages: thresholds, the
+    layouts of its granaries (from memory while unchanged), and its open alarms."""
 
     book: ThresholdBook
-    modes: dict[str, str]
-    cables: dict[str, list[LayoutCable]]
+    layouts: dict[str, GranaryLayout | None]
     open: dict[tuple[str | None, str], set[str]]   # (granary, rule) -> subjects
 
     def open_in(self, granary: str | None, rules) -> dict[str, set[str]]:
@@ -60,35 +45,29 @@ class DepotContext:
 
 
 _CONTEXTS = """
-SELECT d.depot,
+SELECT d.depot, coalesce(dp.layout_rev, 0),
        (SELECT coalesce(json_object_agg(t.granary, t.settings), '{}') FROM alarm_thresholds t
         WHERE t.depot = d.depot),
-       (SELECT coalesce(json_object_agg(g.granary, g.storage_mode), '{}') FROM granaries g
-        WHERE g.depot = d.depot AND g.granary IN (SELECT jsonb_array_elements_text(d.gs))),
-       (SELECT coalesce(json_agg(json_build_array(c.granary, c.cable, c."row", c.col, c.layers)
-                                 ORDER BY c.granary, c.cable), '[]')
-        FROM cables c
-        WHERE c.depot = d.depot AND c.granary IN (SELECT jsonb_array_elements_text(d.gs))),
        (SELECT coalesce(json_agg(json_build_array(a.granary, a.rule, a.subject)), '[]')
         FROM alarms a WHERE a.depot = d.depot AND a.state <> 'cleared')
-FROM jsonb_each(%s::jsonb) AS d(depot, gs)
+FROM unnest(%s::text[]) AS d(depot) LEFT JOIN depots dp ON dp.code = d.depot
 """
 
 
-def load_contexts(conn, granaries_by_depot: dict[str, list[str]]) -> dict[str, DepotContext]:
-    """The context of every depot of a batch in one query."""
+def load_contexts(conn, granaries_by_depot: dict[str, list[str]],
+                  cache: LayoutCache = CACHE) -> dict[str, DepotContext]:
+    """The context of every depot of a batch: one query, plus one for the layouts that are
+    not in memory at the depot's current revision."""
     if not granaries_by_depot:
         return {}
+    rows = conn.execute(_CONTEXTS, (sorted(granaries_by_depot),)).fetchall()
+    layouts = cache.layouts(conn, granaries_by_depot, {depot: rev for depot, rev, *_ in rows})
     out = {}
-    for depot, overrides, modes, cables, alarms in conn.execute(
-            _CONTEXTS, (Jsonb(granaries_by_depot),)).fetchall():
-        by_granary: dict[str, list[LayoutCable]] = defaultdict(list)
-        for g, c, r, k, n in cables:
-            by_granary[g].append((c, r, k, n))
+    for depot, _rev, overrides, alarms in rows:
         opened: dict[tuple[str | None, str], set[str]] = defaultdict(set)
         for g, rule, subject in alarms:
             opened[(g, rule)].add(subject)
-        out[depot] = DepotContext(ThresholdBook(overrides), modes, dict(by_granary), dict(opened))
+        out[depot] = DepotContext(ThresholdBook(overrides), layouts[depot], dict(opened))
     return out
 
 
@@ -162,47 +141,65 @@ class ScanInput:
                            self.indoor[1], self.outdoor[0], self.outdoor[1], self.missing)
 
 
+def _ts(scan) -> datetime:
+    return scan.ts
+
+
 def build_scans(conn, depot: str, msg: Telemetry, ctx: DepotContext) -> list[ScanInput]:
-    """One ScanInput per granary with grain readings in the message."""
-    by_granary: dict[str, list] = defaultdict(list)
+    """One ScanInput per granary with grain readings in the message. Runs for every granary
+    ingested: plain loops over what the message already holds, the database only for a
+    cable the message lacks or air it does not carry."""
+    by_granary: dict[str, list] = {}
     for scan in msg.grain:
-        by_granary[scan.granary].append(scan)
+        group = by_granary.get(scan.granary)
+        if group is None:
+            by_granary[scan.granary] = [scan]
+        else:
+            group.append(scan)
     if not by_granary:
         return []
-    granaries = sorted(by_granary)
-    book, modes, layout = ctx.book, ctx.modes, ctx.cables
     outdoor = next(((a.temp_c, a.rh_pct) for a in msg.air if a.place == "outdoor"), None)
     indoor = {a.granary: (a.temp_c, a.rh_pct) for a in msg.air if a.place == "indoor"}
     out = []
-    for granary in granaries:
-        th = book.for_granary(granary)
-        scans: dict = {}
-        for s in by_granary[granary]:  # the newest scan of each cable
-            if s.cable not in scans or scans[s.cable].ts <= s.ts:
-                scans[s.cable] = s
-        ts = max(s.ts for s in scans.values())
+    for granary in sorted(by_granary):
+        th = ctx.book.for_granary(granary)
+        group = sorted(by_granary[granary], key=_ts)  # stable: the later of equal times wins
+        scans = {s.cable: s for s in group}            # the newest scan of each cable
+        ts = group[-1].ts
         since = ts - timedelta(minutes=th.cable_silent_min)
-        cables = layout.get(granary) or [(c, None, None, len(s.temps_c)) for c, s in scans.items()]
-        wall = wall_cables(cables)
-        absent = [c for c, *_ in cables if c not in scans]
-        stored = _stored_cables(conn, depot, granary, absent, since, ts) if absent else {}
-        entries: list[CableScan] = []
-        missing = []
-        for cable, row, col, _layers in cables:
-            if cable in scans:
-                s = scans[cable]
-                entries.append((cable, row, col, cable in wall, s.temps_c, s.faults))
-            elif cable in stored:
-                temps, faults = stored[cable]
-                entries.append((cable, row, col, cable in wall, temps, faults))
-            else:
-                missing.append(cable)
-        known = {c for c, *_ in cables}
-        for cable, s in scans.items():  # cables the layout does not list (yet)
-            if cable not in known:
-                entries.append((cable, None, None, False, s.temps_c, s.faults))
+        layout = ctx.layouts.get(granary)
+        missing: list[int] = []
+        if layout is None or not layout.cables:  # no layout yet: the message's cables
+            entries = [(c, None, None, False, s.temps_c, s.faults) for c, s in scans.items()]
+        else:
+            entries, missing = _layout_entries(conn, depot, granary, layout, scans, since, ts)
         air_in = indoor.get(granary) or _stored_air(conn, depot, granary, "indoor", since, ts)
         air_out = outdoor or _stored_air(conn, depot, "", "outdoor", since, ts)
-        out.append(ScanInput(granary, modes.get(granary) or "normal", ts, entries, air_in,
-                             air_out, missing, th))
+        out.append(ScanInput(granary, layout.storage_mode if layout else "normal", ts, entries,
+                             air_in, air_out, missing, th))
     return out
+
+
+def _layout_entries(conn, depot: str, granary: str, layout: GranaryLayout, scans: dict,
+                    since: datetime, until: datetime) -> tuple[list[CableScan], list[int]]:
+    """The layout's cables from the message, else from the table (a scan split over several
+    messages), else missing; then any cable the message has and the layout does not list."""
+    absent = [c for c in layout.cables if c not in scans]
+    stored = _stored_cables(conn, depot, granary, absent, since, until) if absent else {}
+    entries: list[CableScan] = []
+    missing: list[int] = []
+    for cable, row, col, wall in zip(layout.cables, layout.rows, layout.cols, layout.wall,
+                                     strict=True):
+        s = scans.get(cable)
+        if s is not None:
+            entries.append((cable, row, col, wall, s.temps_c, s.faults))
+        elif cable in stored:
+            temps, faults = stored[cable]
+            entries.append((cable, row, col, wall, temps, faults))
+        else:
+            missing.append(cable)
+    if len(scans) > len(layout.cables) - len(absent):  # cables the layout does not list (yet)
+        known = set(layout.cables)
+        entries += [(c, None, None, False, s.temps_c, s.faults)
+                    for c, s in scans.items() if c not in known]
+    return entries, missing

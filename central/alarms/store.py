@@ -10,6 +10,9 @@ record handling actions. The public functions other parts use:
 - `report(conn, depot, rule, scope_granary, findings, now, th)`: the whole truth of one rule
   for one scope: raise/update the findings, mark that rule's other open alarms in the scope
   false (scope_granary None = the whole depot).
+- `raise_many`, `mark_false_many`, `report_many`: the same for many alarms at once, in a
+  fixed number of statements (ingest evaluates a whole batch of scans with them: on a busy
+  machine every round trip to the database costs milliseconds).
 
 Every change writes `alarm_history` and `alarm_outbox` in the caller's transaction, so a
 rolled-back ingest batch leaves no trace and a committed change is never left unsent.
@@ -19,7 +22,8 @@ State lives only here: any worker may evaluate any depot, and the partial unique
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from psycopg.rows import dict_row
@@ -52,33 +56,77 @@ def alarm_dict(row: Mapping) -> dict:
     return {k: row.get(k) for k in ALARM_FIELDS}
 
 
+def _float(value) -> float | None:
+    """Rules give ints and floats alike; an array parameter must hold one type."""
+    return None if value is None else float(value)
+
+
 def _jsonable(alarm: dict) -> dict:
     return {k: (format_ts(v) if isinstance(v, datetime) else v) for k, v in alarm.items()}
 
 
+_RECORD = """
+WITH h AS (
+    INSERT INTO alarm_history (alarm_id, at, change, by_user, severity, state, value, message)
+    SELECT alarm_id, at, change, by_user, severity, state, value, message
+    FROM unnest(%(id)s::bigint[], %(at)s::timestamptz[], %(change)s::text[], %(by)s::text[],
+                %(severity)s::text[], %(state)s::text[], %(value)s::float8[], %(message)s::text[])
+         WITH ORDINALITY AS h(alarm_id, at, change, by_user, severity, state, value, message, n)
+    ORDER BY n
+)
+INSERT INTO alarm_outbox (alarm_id, depot, change, payload)
+SELECT alarm_id, depot, change, payload
+FROM unnest(%(o_id)s::bigint[], %(o_depot)s::text[], %(o_change)s::text[], %(o_payload)s::jsonb[])
+     WITH ORDINALITY AS o(alarm_id, depot, change, payload, n)
+ORDER BY n
+"""
+
+
+def _record_many(conn, records: list[tuple[Mapping, str, datetime, str | None, bool, str | None,
+                                           dict | None]]) -> None:
+    """History rows, and outbox rows for the notifier, in one statement; each record is
+    (alarm row, change, at, by, notify, note, extra)."""
+    if not records:
+        return
+    notified = [(row, change, extra) for row, change, _, _, notify, _, extra in records if notify]
+    conn.execute(_RECORD, {
+        "id": [r["id"] for r, *_ in records], "at": [at for _, _, at, *_ in records],
+        "change": [c for _, c, *_ in records], "by": [by for _, _, _, by, *_ in records],
+        "severity": [r["severity"] for r, *_ in records], "state": [r["state"] for r, *_ in records],
+        "value": [_float(r["value"]) for r, *_ in records],
+        "message": [note if note is not None else r["message"]
+                    for r, _, _, _, _, note, _ in records],
+        "o_id": [r["id"] for r, _, _ in notified], "o_depot": [r["depot"] for r, _, _ in notified],
+        "o_change": [c for _, c, _ in notified],
+        "o_payload": [Jsonb({**_jsonable(alarm_dict(r)), "change": c, **(extra or {})})
+                      for r, c, extra in notified],
+    })
+
+
 def _record(conn, row: Mapping, change: str, at: datetime, by: str | None = None,
             notify: bool = True, note: str | None = None, extra: dict | None = None) -> None:
-    """History row, and an outbox row for the notifier."""
-    conn.execute(
-        "INSERT INTO alarm_history (alarm_id, at, change, by_user, severity, state, value, message)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-        (row["id"], at, change, by, row["severity"], row["state"], row["value"],
-         note if note is not None else row["message"]))
-    if notify:
-        payload = {**_jsonable(alarm_dict(row)), "change": change, **(extra or {})}
-        conn.execute("INSERT INTO alarm_outbox (alarm_id, depot, change, payload) "
-                     "VALUES (%s, %s, %s, %s)", (row["id"], row["depot"], change, Jsonb(payload)))
+    _record_many(conn, [(row, change, at, by, notify, note, extra)])
 
 
+# Many findings in one statement. Rows are inserted in key order, so two workers raising
+# the same alarms lock them in the same order; two raising one new alarm at once meet in
+# ON CONFLICT (the partial unique index) and the later one updates.
 _RAISE = """
-WITH old AS (
-    SELECT id, severity, value, message FROM alarms
-    WHERE depot = %(depot)s AND rule = %(rule)s AND subject = %(subject)s AND state <> 'cleared'
+WITH f AS (
+    SELECT * FROM unnest(%(depot)s::text[], %(granary)s::text[], %(rule)s::text[],
+                         %(subject)s::text[], %(severity)s::text[], %(value)s::float8[],
+                         %(threshold)s::float8[], %(message)s::text[])
+             AS f(depot, granary, rule, subject, severity, value, threshold, message)
+), old AS (
+    SELECT a.id, a.severity, a.value, a.message FROM alarms a
+    JOIN f ON a.depot = f.depot AND a.rule = f.rule AND a.subject = f.subject
+    WHERE a.state <> 'cleared'
 ), up AS (
     INSERT INTO alarms (depot, granary, rule, subject, severity, state, value, threshold,
                         message, opened_at, updated_at)
-    VALUES (%(depot)s, %(granary)s, %(rule)s, %(subject)s, %(severity)s, 'active', %(value)s,
-            %(threshold)s, %(message)s, %(now)s, %(now)s)
+    SELECT depot, granary, rule, subject, severity, 'active', value, threshold, message,
+           %(now)s, %(now)s
+    FROM f ORDER BY depot, rule, subject
     ON CONFLICT (depot, rule, subject) WHERE state <> 'cleared' DO UPDATE SET
         value = EXCLUDED.value,
         message = EXCLUDED.message,
@@ -97,70 +145,100 @@ FROM up LEFT JOIN old ON old.id = up.id
 """
 
 
+def _raised(row: Mapping) -> str:
+    if row["inserted"]:
+        return "opened"
+    if row["old_severity"] == "warning" and row["severity"] == "alarm":
+        return "escalated"
+    if row["old_severity"] is not None and (row["old_value"], row["old_message"]) == (
+            row["value"], row["message"]):
+        return "unchanged"
+    return "updated"
+
+
+def raise_many(conn, items: Sequence[tuple[str, str | None, Finding]],
+               now: datetime | None = None) -> list[tuple[str, dict]]:
+    """`raise_or_update` of many (depot, granary, finding) in two statements, whatever their
+    number; returns (change, alarm) for each item, in order. Of two items with the same
+    (depot, rule, subject) the later one counts."""
+    if not items:
+        return []
+    now = _now(now)
+    unique = {(d, f.rule, f.subject): (d, g if g is not None else f.granary, f) for d, g, f in items}
+    rows = conn.cursor(row_factory=dict_row).execute(_RAISE, {
+        "depot": [d for d, _, _ in unique.values()], "granary": [g for _, g, _ in unique.values()],
+        "rule": [f.rule for *_, f in unique.values()],
+        "subject": [f.subject for *_, f in unique.values()],
+        "severity": [f.severity for *_, f in unique.values()],
+        "value": [_float(f.value) for *_, f in unique.values()],
+        "threshold": [_float(f.threshold) for *_, f in unique.values()],
+        "message": [f.message for *_, f in unique.values()], "now": now,
+    }).fetchall()
+    by_key = {(r["depot"], r["rule"], r["subject"]): (_raised(r), r) for r in rows}
+    _record_many(conn, [(r, change, now, None, True, None, None)
+                        for change, r in (by_key[k] for k in unique) if change != "unchanged"])
+    return [(by_key[(d, f.rule, f.subject)][0], alarm_dict(by_key[(d, f.rule, f.subject)][1]))
+            for d, _, f in items]
+
+
 def raise_or_update(conn, depot: str, granary: str | None, finding: Finding,
                     now: datetime | None = None) -> tuple[str, dict]:
     """Open or update the alarm of this finding; returns (change, alarm) where change is
     'opened', 'escalated', 'updated' or 'unchanged' (same value and message)."""
-    now = _now(now)
-    row = conn.cursor(row_factory=dict_row).execute(_RAISE, {
-        "depot": depot, "granary": granary if granary is not None else finding.granary,
-        "rule": finding.rule, "subject": finding.subject, "severity": finding.severity,
-        "value": finding.value, "threshold": finding.threshold, "message": finding.message,
-        "now": now,
-    }).fetchone()
-    if row["inserted"]:
-        change = "opened"
-    elif row["old_severity"] == "warning" and row["severity"] == "alarm":
-        change = "escalated"
-    elif row["old_severity"] is not None and (row["old_value"], row["old_message"]) == (
-            row["value"], row["message"]):
-        change = "unchanged"
-    else:
-        change = "updated"
-    if change != "unchanged":
-        _record(conn, row, change, now)
-    return change, alarm_dict(row)
+    return raise_many(conn, [(depot, granary, finding)], now)[0]
 
 
 _MARK_FALSE = """
 UPDATE alarms a SET
     condition_false_since = coalesce(o.condition_false_since, %(now)s),
-    state = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - %(hyst)s
+    state = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - s.hyst
                  THEN 'cleared' ELSE o.state END,
-    cleared_at = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - %(hyst)s
+    cleared_at = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - s.hyst
                       THEN %(now)s ELSE NULL END,
-    updated_at = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - %(hyst)s
+    updated_at = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - s.hyst
                       THEN greatest(o.updated_at, %(now)s) ELSE o.updated_at END
-FROM alarms o
-WHERE o.id = a.id AND a.state <> 'cleared' AND {where}
+FROM alarms o,
+     unnest(%(depot)s::text[], %(rule)s::text[], %(subject)s::text[], %(hyst)s::interval[])
+         AS s(depot, rule, subject, hyst)
+WHERE o.id = a.id AND a.state <> 'cleared'
+  AND a.depot = s.depot AND a.rule = s.rule AND a.subject = s.subject
 RETURNING a.*, o.condition_false_since AS was_false_since
 """
 
 
-def _mark_false(conn, where: str, params: dict, now: datetime,
-                hysteresis: float | timedelta) -> list[tuple[str, dict]]:
-    rows = conn.cursor(row_factory=dict_row).execute(
-        _MARK_FALSE.format(where=where), {**params, "now": now, "hyst": _minutes(hysteresis)},
-    ).fetchall()
+def mark_false_many(conn, items: Sequence[tuple[str, str, str, float | timedelta]],
+                    now: datetime | None = None) -> list[tuple[str, dict]]:
+    """`condition_false` of many (depot, rule, subject, hysteresis) in two statements;
+    returns the changes in the order of the items."""
+    if not items:
+        return []
+    now = _now(now)
+    unique = {(d, r, s): _minutes(h) for d, r, s, h in items}
+    rows = conn.cursor(row_factory=dict_row).execute(_MARK_FALSE, {
+        "depot": [d for d, _, _ in unique], "rule": [r for _, r, _ in unique],
+        "subject": [s for _, _, s in unique], "hyst": list(unique.values()), "now": now,
+    }).fetchall()
+    by_key = {(r["depot"], r["rule"], r["subject"]): r for r in rows}
     out = []
-    for row in rows:
+    for key in unique:
+        row = by_key.get(key)
+        if row is None:
+            continue  # not open (any more)
         if row["state"] == "cleared":
-            change = "cleared"
+            out.append(("cleared", row))
         elif row["was_false_since"] is None:
-            change = "condition_false"
-        else:
-            continue  # still false, still within the hysteresis: nothing new
-        _record(conn, row, change, now, notify=change == "cleared")
-        out.append((change, alarm_dict(row)))
-    return out
+            out.append(("condition_false", row))
+        # else: still false, still within the hysteresis: nothing new
+    _record_many(conn, [(row, change, now, None, change == "cleared", None, None)
+                        for change, row in out])
+    return [(change, alarm_dict(row)) for change, row in out]
 
 
 def condition_false(conn, depot: str, rule: str, subject: str, now: datetime | None,
                     hysteresis: float | timedelta) -> list[tuple[str, dict]]:
     """The condition of (depot, rule, subject) is false at `now`; returns the changes
     ('condition_false' when it first turns false, 'cleared' once the hysteresis passed)."""
-    return _mark_false(conn, "a.depot = %(depot)s AND a.rule = %(rule)s AND a.subject = %(subject)s",
-                       {"depot": depot, "rule": rule, "subject": subject}, _now(now), hysteresis)
+    return mark_false_many(conn, [(depot, rule, subject, hysteresis)], now)
 
 
 def open_subjects(conn, depot: str, rules: Iterable[str], scope_granary: str | None) -> dict[str, set[str]]:
@@ -175,32 +253,48 @@ def open_subjects(conn, depot: str, rules: Iterable[str], scope_granary: str | N
     return out
 
 
+@dataclass(frozen=True)
+class Report:
+    """The whole truth of some rules for one scope: `by_rule` maps each rule to its findings
+    (empty: the rule found nothing); `opened` the rules' open subjects in the scope;
+    `manages(subject)` limits which open subjects this report may mark false (two evaluators
+    sharing one rule); open alarms not found clear after `hysteresis` minutes."""
+
+    depot: str
+    scope_granary: str | None
+    by_rule: Mapping[str, list[Finding]]
+    opened: Mapping[str, set[str]]
+    hysteresis: float | timedelta
+    manages: Callable[[str], bool] | None = None
+
+
+def report_many(conn, reports: Sequence[Report], now: datetime | None = None
+                ) -> list[tuple[str, dict]]:
+    """Apply many reports in at most four statements (raise, its records, mark false, its
+    records): only the alarms that change are written."""
+    now = _now(now)
+    raises, stale = [], []
+    for rep in reports:
+        for rule, findings in rep.by_rule.items():
+            raises += [(rep.depot, rep.scope_granary or f.granary, f) for f in findings]
+            found = {f.subject for f in findings}
+            stale += [(rep.depot, rule, s, rep.hysteresis)
+                      for s in sorted(rep.opened.get(rule, set()) - found)
+                      if rep.manages is None or rep.manages(s)]
+    changes = [(c, a) for c, a in raise_many(conn, raises, now) if c != "unchanged"]
+    return changes + mark_false_many(conn, stale, now)
+
+
 def report_rules(conn, depot: str, scope_granary: str | None, by_rule: Mapping[str, list[Finding]],
                  now: datetime | None, th: Thresholds,
                  manages: Callable[[str], bool] | None = None,
                  opened: Mapping[str, set[str]] | None = None) -> list[tuple[str, dict]]:
     """`report` for several rules at once: one query finds what is open (none when the
-    caller passes `opened`, rule → open subjects in the scope); only the alarms that change
-    are written. `manages(subject)` limits which open subjects this report may mark false
-    (two evaluators sharing one rule)."""
-    now = _now(now)
+    caller passes `opened`, rule → open subjects in the scope)."""
     if opened is None:
         opened = open_subjects(conn, depot, by_rule, scope_granary)
-    changes = []
-    for rule, findings in by_rule.items():
-        found = set()
-        for finding in findings:
-            found.add(finding.subject)
-            change, alarm = raise_or_update(conn, depot, scope_granary or finding.granary,
-                                            finding, now)
-            if change != "unchanged":
-                changes.append((change, alarm))
-        stale = sorted(s for s in opened.get(rule, set()) - found if manages is None or manages(s))
-        if stale:
-            changes += _mark_false(
-                conn, "a.depot = %(depot)s AND a.rule = %(rule)s AND a.subject = ANY(%(subjects)s)",
-                {"depot": depot, "rule": rule, "subjects": stale}, now, th.clear_hysteresis_min)
-    return changes
+    return report_many(conn, [Report(depot, scope_granary, by_rule, opened,
+                                     th.clear_hysteresis_min, manages)], now)
 
 
 def report(conn, depot: str, rule: str, scope_granary: str | None, findings: list[Finding],

@@ -12,15 +12,16 @@ from psycopg_pool import ConnectionPool
 SESSION_OPTIONS = "-c timezone=UTC"
 
 
-def connection_kwargs(application_name: str = "grainlink") -> dict:
-    return {"options": SESSION_OPTIONS, "application_name": application_name}
+def connection_kwargs(application_name: str = "grainlink", options: str = "") -> dict:
+    return {"options": f"{SESSION_OPTIONS} {options}".strip(), "application_name": application_name}
 
 
 def connect(url: str, *, autocommit: bool = False, application_name: str = "grainlink",
-            connect_timeout: int = 5) -> psycopg.Connection:
-    """One connection (caller closes it), session in UTC."""
+            connect_timeout: int = 5, options: str = "") -> psycopg.Connection:
+    """One connection (caller closes it), session in UTC; `options` adds server settings
+    (`-c name=value ...`) for this session."""
     return psycopg.connect(url, autocommit=autocommit, connect_timeout=connect_timeout,
-                           **connection_kwargs(application_name))
+                           **connection_kwargs(application_name, options))
 
 
 def get_pool(settings, *, min_size: int | None = None, max_size: int | None = None,

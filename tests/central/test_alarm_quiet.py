@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from central.alarms.layout_cache import wall_cables
 from central.alarms.quiet import summarize
-from central.alarms.scan_source import ScanInput, wall_cables
+from central.alarms.scan_source import ScanInput
 from central.rules.scan_rules import evaluate_scan
 from central.rules.thresholds import Thresholds
 

@@ -149,3 +149,44 @@ def test_two_connections_raising_at_once_open_one_alarm(url):
     assert sorted(results) == ["opened", "updated"]
     with connect(url) as c:
         assert open_count(c, depot) == 1
+
+
+def test_many_alarms_in_one_call_each_with_its_own_change(conn):
+    depot = f"AL{tag()}"
+    store.raise_or_update(conn, depot, "P01", hot("warning", 3.5, "P01/C1/L1"), T0)
+    store.raise_or_update(conn, depot, "P01", hot("warning", 3.5, "P01/C2/L1"), T0)
+    whole = Finding("grain_temp_mean_high", "P01", "alarm", 21, 20, "mean 21", "P01")  # an int
+    out = store.raise_many(conn, [
+        (depot, "P01", hot("warning", 3.5, "P01/C1/L1")),        # same: unchanged
+        (depot, "P01", hot("alarm", 5.5, "P01/C2/L1")),          # escalated
+        (depot, "P01", hot("warning", 3.1, "P01/C3/L1")),        # opened
+        (depot, None, whole),                                    # granary from the finding
+    ], T0 + timedelta(hours=1))
+    assert [c for c, _ in out] == ["unchanged", "escalated", "opened", "opened"]
+    assert out[3][1]["granary"] == "P01" and out[3][1]["value"] == 21.0
+    hyst = store.mark_false_many(conn, [
+        (depot, "hotspot", "P01/C1/L1", 0), (depot, "hotspot", "P01/C3/L1", 60),
+        (depot, "hotspot", "P01/C9/L9", 0)],                     # never open: nothing
+        T0 + timedelta(hours=2))
+    assert [(c, a["subject"]) for c, a in hyst] == [("cleared", "P01/C1/L1"),
+                                                    ("condition_false", "P01/C3/L1")]
+    assert changes_of(conn, out[1][1]["id"]) == ["opened", "escalated"]
+    assert open_count(conn, depot) == 2
+
+
+def test_a_report_of_many_scopes_writes_only_what_changes(conn):
+    depot = f"AL{tag()}"
+    store.raise_or_update(conn, depot, "P02", Finding("hotspot", "P02/C1/L1", "warning", 3.2, 3.0,
+                                                      "x", "P02"), T0)
+    reports = [
+        store.Report(depot, "P01", {"hotspot": [hot(subject="P01/C1/L1")]}, {}, 0),
+        store.Report(depot, "P02", {"hotspot": []}, {"hotspot": {"P02/C1/L1"}}, 0),
+        store.Report(depot, "P03", {"hotspot": []}, {}, 0),
+    ]
+    out = store.report_many(conn, reports, T0 + timedelta(minutes=5))
+    assert [(c, a["subject"]) for c, a in out] == [("opened", "P01/C1/L1"),
+                                                   ("cleared", "P02/C1/L1")]
+    outbox = conn.execute("SELECT change FROM alarm_outbox WHERE depot = %s ORDER BY id",
+                          (depot,)).fetchall()
+    assert [c for (c,) in outbox] == ["opened", "opened", "cleared"]
+    assert store.report_many(conn, [], T0) == []
