@@ -6,6 +6,7 @@ publish until every reading is committed, as readings/s, and compare with a raw 
 of the same rows into the same table in the same run (goal: ratio >= 0.5).
 
     .venv/bin/python bench/central_ingest.py [--depots 100] [--granaries 10] [--workers 1]
+                                             [--with-hooks]
 """
 
 from __future__ import annotations
@@ -99,54 +100,71 @@ def start_broker(workdir: Path) -> services.Broker:
     return services.start_private_mosquitto(workdir, persistence=False, max_inflight=1000)
 
 
+def ingest(url: str, broker: services.Broker, args, messages: list[tuple[str, bytes]],
+           prefix: str, hooks: bool) -> float:
+    """Seconds from the first publish until every reading of `messages` is committed."""
+    expected = len(messages) * args.cables * args.layers
+    workers = [IngestWorker(Settings(
+        database_url=url, mqtt_url=broker.url, ingest_shared_subscription=args.workers > 1,
+        mqtt_client_id=f"bench-ingest-{i}-{prefix}", ingest_batch_rows=args.batch_rows,
+        ingest_batch_messages=args.batch_messages, ingest_hooks=hooks))
+        for i in range(args.workers)]
+    for w in workers:
+        w.start()
+        w.ready.wait(10)
+    started = multiprocessing.Event()
+    proc = multiprocessing.Process(target=publish, args=(broker.url, messages, started))
+    proc.start()
+    started.wait(10)
+    t0 = time.perf_counter()
+    while sum(w.totals.grain_rows for w in workers) < expected:
+        if time.perf_counter() - t0 > args.timeout:
+            raise SystemExit("timeout: not every reading arrived")
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - t0
+    proc.join()
+    for w in workers:
+        w.stop()
+    with psycopg.connect(url) as conn:
+        stored = conn.execute("SELECT count(*) FROM grain_readings WHERE depot LIKE %s",
+                              (prefix + "-%",)).fetchone()[0]
+    assert stored == expected, (stored, expected)
+    return elapsed
+
+
 def run(args) -> float:
     server = args.database_url or services.shared_database_server_url()
     workdir = Path(tempfile.mkdtemp(prefix="grainlink-bench-"))
     broker = start_broker(workdir)
+    modes = [False, True] if args.with_hooks else [False]
+    elapsed: dict[bool, float] = {}
     try:
         with services.scratch_database(server, prefix="grainlink_ingestbench") as url:
             migrate(url)
-            prefix = uuid.uuid4().hex[:6]
-            messages = make_messages(prefix, args.depots, args.granaries, args.cables,
-                                     args.layers, args.rounds)
-            expected = sum(1 for _ in messages) * args.cables * args.layers
-            n1, copy1 = raw_copy(url, messages, "RAW1-")
-            workers = [IngestWorker(Settings(
-                database_url=url, mqtt_url=broker.url, ingest_shared_subscription=args.workers > 1,
-                mqtt_client_id=f"bench-ingest-{i}-{prefix}", ingest_batch_rows=args.batch_rows,
-                ingest_batch_messages=args.batch_messages, ingest_hooks=args.with_hooks))
-                for i in range(args.workers)]
-            for w in workers:
-                w.start()
-                w.ready.wait(10)
-            started = multiprocessing.Event()
-            proc = multiprocessing.Process(target=publish, args=(broker.url, messages, started))
-            proc.start()
-            started.wait(10)
-            t0 = time.perf_counter()
-            while sum(w.totals.grain_rows for w in workers) < expected:
-                if time.perf_counter() - t0 > args.timeout:
-                    raise SystemExit("timeout: not every reading arrived")
-                time.sleep(0.01)
-            ingest_s = time.perf_counter() - t0
-            proc.join()
-            for w in workers:
-                w.stop()
-            with psycopg.connect(url) as conn:
-                stored = conn.execute("SELECT count(*) FROM grain_readings WHERE depot LIKE %s",
-                                      (prefix + "-%",)).fetchone()[0]
+            for hooks in modes:
+                # new depots for each mode: the same readings, none of them stored yet
+                prefix = uuid.uuid4().hex[:6]
+                messages = make_messages(prefix, args.depots, args.granaries, args.cables,
+                                         args.layers, args.rounds)
+                if hooks is False:
+                    n1, copy1 = raw_copy(url, messages, "RAW1-")
+                elapsed[hooks] = ingest(url, broker, args, messages, prefix, hooks)
             n2, copy2 = raw_copy(url, messages, "RAW2-")
     finally:
         broker.stop()
-    assert stored == expected == n1 == n2, (stored, expected, n1, n2)
+    expected = len(messages) * args.cables * args.layers
+    assert expected == n1 == n2, (expected, n1, n2)
     copy_rate = expected / ((copy1 + copy2) / 2)
-    ingest_rate = expected / ingest_s
-    ratio = ingest_rate / copy_rate
-    print(f"messages: {len(messages)}  readings: {expected}  workers: {args.workers}  "
-          f"hooks: {'on' if args.with_hooks else 'off'}")
+    rates = {hooks: expected / s for hooks, s in elapsed.items()}
+    print(f"messages: {len(messages)}  readings: {expected}  workers: {args.workers}")
     print(f"raw COPY:   {copy_rate:12,.0f} readings/s  ({copy1:.2f}s, {copy2:.2f}s)")
-    print(f"end to end: {ingest_rate:12,.0f} readings/s  ({ingest_s:.2f}s)")
+    for hooks, rate in rates.items():
+        print(f"end to end, rules {'on ' if hooks else 'off'}: {rate:12,.0f} readings/s  "
+              f"({elapsed[hooks]:.2f}s)  ratio to COPY {rate / copy_rate:.2f}")
+    ratio = rates[False] / copy_rate
     print(f"ratio: {ratio:.2f}  (goal >= 0.5)")
+    if args.with_hooks:
+        print(f"rules on/off: {rates[True] / rates[False]:.2f}  (goal >= 0.8)")
     print(f"database errors/conflicts retried: {INGEST_DB_ERRORS.value():.0f}")
     load = os.getloadavg()[0]
     print(f"load average {load:.1f} on {os.cpu_count()} cores"
@@ -167,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-messages", type=int, default=500)
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--with-hooks", action="store_true",
-                   help="also run the ingest hooks (alarm rules) in each transaction")
+                   help="then the same readings again with the ingest hooks (the alarm rules) "
+                        "on: the on/off ratio")
     p.add_argument("--database-url", help="PostgreSQL server (a scratch database is made)")
     args = p.parse_args(argv)
     run(args)

@@ -13,12 +13,19 @@ scheduled job raises it once the hold time passed).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from central.alarms import store
 from central.alarms.checks import is_stuck_subject
-from central.alarms.quiet import Summary, summarize
-from central.alarms.scan_source import ScanInput, build_scans, load_contexts, message_granaries
+from central.alarms.layout_cache import CACHE
+from central.alarms.quiet import is_quiet, summarize
+from central.alarms.scan_source import (
+    MessageScan,
+    build_scans,
+    load_contexts,
+    message_granaries,
+    message_scans,
+)
 from central.alarms.thresholds_store import ThresholdBook
 from central.ingest import hooks
 from central.rules.scan_rules import SCAN_RULES, evaluate_scan
@@ -32,9 +39,10 @@ def not_stuck(subject: str) -> bool:
     return not is_stuck_subject(subject)
 
 
-def _fresh_scans(conn, scans: list[tuple[str, ScanInput, Summary]]) -> set[tuple[str, str]]:
-    """Note each scan (time, max, complete or not) in one statement; returns the
-    (depot, granary) pairs whose scan is not older than the newest already evaluated."""
+def _fresh_scans(conn, scans: list[tuple[str, str, datetime, float | None, bool]]
+                 ) -> set[tuple[str, str]]:
+    """Note each scan (depot, granary, time, max, complete or not) in one statement; returns
+    the (depot, granary) pairs whose scan is not older than the newest already evaluated."""
     if not scans:
         return set()
     rows = conn.execute(
@@ -48,52 +56,118 @@ def _fresh_scans(conn, scans: list[tuple[str, ScanInput, Summary]]) -> set[tuple
              last_complete_at = coalesce(EXCLUDED.last_complete_at,
                                          alarm_scan_marks.last_complete_at)
            WHERE alarm_scan_marks.scan_ts <= EXCLUDED.scan_ts RETURNING depot, granary""",
-        {"d": [d for d, _, _ in scans], "g": [i.granary for _, i, _ in scans],
-         "t": [i.ts for _, i, _ in scans], "m": [s.max_c for _, _, s in scans],
-         "c": [not i.missing for _, i, _ in scans]}).fetchall()
+        {"d": [s[0] for s in scans], "g": [s[1] for s in scans], "t": [s[2] for s in scans],
+         "m": [s[3] for s in scans], "c": [s[4] for s in scans]}).fetchall()
     return {(d, g) for d, g in rows}
 
 
-def evaluate_batch(conn, items: list[tuple[str, object]], now: datetime | None = None) -> list:
-    """Run the scan rules on every granary of these telemetry messages (one ingest batch);
-    returns the alarm changes. A fixed number of statements for the whole batch, however
-    many depots and alarms it holds: the context of every depot, the scan marks, and the
-    alarm writes (layouts come from memory while unchanged); a quiet scan (quiet.py) skips
-    the rules altogether.
+PREPARER = "alarms.scans"
+
+
+def prepare_scans(msg) -> dict[str, MessageScan]:
+    """The telemetry preparer: each granary's quiet-check figures, computed as the message
+    is decoded with the layouts in memory (checked against the depot's revision later)."""
+    return message_scans(msg, lambda granary: CACHE.peek(msg.depot, granary))
+
+
+def _scans_of(msg, prepared: dict | None, ctx) -> dict[str, MessageScan]:
+    """The message's MessageScans: the preparer's when they were built against the depot's
+    current layout revision, else built now."""
+    scans = (prepared or {}).get(PREPARER)
+    if scans is None or any(ms.rev != ctx.revision for ms in scans.values()):
+        scans = message_scans(msg, ctx.layout_of)
+    return scans
+
+
+def evaluate_batch(conn, items: list[tuple], now: datetime | None = None) -> list:
+    """Run the scan rules on every granary of these telemetry messages (one ingest batch:
+    (depot, telemetry) or (depot, telemetry, prepared) items); returns the alarm changes.
+
+    A fixed number of statements for the whole batch, however many depots and alarms it
+    holds: the context of every depot, the scan marks, and the alarm writes (layouts come
+    from memory while unchanged). A quiet scan (quiet.py) skips the rules altogether, and
+    when its message held every cable of the granary its figures were computed before the
+    transaction (`prepare_scans`).
 
     When a batch holds several messages of one granary only the newest is evaluated: the
     readings of all of them are already in the table, and a part of a split scan round is
     completed from there (scan_source)."""
     now = now or datetime.now(UTC)
     granaries: dict[str, set[str]] = {}
-    for depot, msg in items:
+    for depot, msg, *_ in items:
         granaries.setdefault(depot, set()).update(message_granaries(msg))
     contexts = load_contexts(conn, {d: sorted(g) for d, g in granaries.items()})
-    newest: dict[tuple[str, str], ScanInput] = {}
-    for depot, msg in items:
-        for inp in build_scans(conn, depot, msg, contexts[depot]):
-            key = (depot, inp.granary)
-            if key not in newest or newest[key].ts <= inp.ts:
-                newest[key] = inp
-    ordered = [(key, inp, summarize(inp)) for key, inp in sorted(newest.items())]
-    fresh = _fresh_scans(conn, [(key[0], inp, summary) for key, inp, summary in ordered])
+    newest: dict[tuple[str, str], tuple[MessageScan, object]] = {}
+    for depot, msg, *prepared in items:
+        ctx = contexts[depot]
+        for granary, ms in _scans_of(msg, prepared[0] if prepared else None, ctx).items():
+            key = (depot, granary)
+            if key not in newest or newest[key][0].ts <= ms.ts:
+                newest[key] = (ms, msg)
+    checked = []  # (depot, granary, message, quiet, ScanInput or None)
+    marks = []
+    air = _indoor_from_table(conn, [(d, g, ms.ts, contexts[d].book.for_granary(g))
+                                    for (d, g), (ms, _) in newest.items()
+                                    if ms.stats is not None and ms.indoor is None])
+    for (depot, granary), (ms, msg) in sorted(newest.items(), key=lambda kv: kv[0]):
+        ctx = contexts[depot]
+        if ms.stats is not None:  # the message held the whole scan: no ScanInput needed
+            th = ctx.book.for_granary(granary)
+            layout = ctx.layouts.get(granary)
+            indoor = ms.indoor or air.get((depot, granary), (None, None))
+            quiet = is_quiet(ms.stats, th, layout.storage_mode if layout else "normal",
+                             indoor, False)
+            checked.append((depot, granary, msg, quiet, None))
+            marks.append((depot, granary, ms.ts, ms.stats.max_c, True))
+        else:
+            inp = build_scans(conn, depot, msg, ctx, only={granary})[0]
+            summary = summarize(inp)
+            checked.append((depot, granary, msg, summary.quiet, inp))
+            marks.append((depot, granary, inp.ts, summary.max_c, not inp.missing))
+    fresh = _fresh_scans(conn, marks)
     reports = []
-    for (depot, granary), inp, summary in ordered:
+    for depot, granary, msg, quiet, inp in checked:
         if (depot, granary) not in fresh:
             continue
-        opened = contexts[depot].open_in(granary, SCAN_RULES)
-        if summary.quiet and not any(opened.values()):
+        ctx = contexts[depot]
+        opened = ctx.open_in(granary, SCAN_RULES)
+        if quiet and not any(opened.values()):
             continue  # nothing fires, nothing is open: nothing to write
-        by_rule = ({rule: [] for rule in SCAN_RULES} if summary.quiet
-                   else evaluate_scan(inp.scan, inp.th))
-        reports.append(store.Report(depot, granary, by_rule, opened,
-                                    inp.th.clear_hysteresis_min, not_stuck))
+        th = ctx.book.for_granary(granary)
+        if quiet:
+            by_rule = {rule: [] for rule in SCAN_RULES}
+        else:
+            inp = inp or build_scans(conn, depot, msg, ctx, only={granary})[0]
+            by_rule = evaluate_scan(inp.scan, th)
+        reports.append(store.Report(depot, granary, by_rule, opened, th.clear_hysteresis_min,
+                                    not_stuck))
     for depot, ctx in sorted(contexts.items()):
         if ctx.open.get((None, "depot_offline")):  # telemetry proves the depot alive
             reports.append(store.Report(depot, None, {"depot_offline": []},
                                         {"depot_offline": {"@depot"}},
                                         ctx.book.for_granary(None).clear_hysteresis_min))
     return store.report_many(conn, reports, now)
+
+
+def _indoor_from_table(conn, scans: list[tuple[str, str, datetime, object]]
+                       ) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+    """Indoor air for scans whose message carried none (sent apart, or no sensor): the
+    latest within `cable_silent_min` before each scan, in one query for them all."""
+    if not scans:
+        return {}
+    rows = conn.execute(
+        """SELECT u.d, u.g, a.temp_c, a.rh_pct
+           FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+                AS u(d, g, since, until)
+           JOIN LATERAL (SELECT temp_c, rh_pct FROM air_readings r
+                         WHERE r.depot = u.d AND r.granary = u.g AND r.place = 'indoor'
+                           AND r.ts BETWEEN u.since AND u.until
+                         ORDER BY r.ts DESC LIMIT 1) a ON TRUE""",
+        ([d for d, *_ in scans], [g for _, g, *_ in scans],
+         [t - timedelta(minutes=th.cable_silent_min) for *_, t, th in scans],
+         [t for *_, t, _ in scans])).fetchall()
+    return {(d, g): tuple(None if v is None else round(v, 2) for v in (t, rh))
+            for d, g, t, rh in rows}
 
 
 def evaluate_telemetry(conn, depot: str, msg, now: datetime | None = None) -> list:
@@ -128,6 +202,9 @@ def on_event(conn, depot: str, msg, now: datetime | None = None) -> list:
 
 def _batch_hook(conn, items) -> None:
     evaluate_batch(conn, list(items))
+
+
+hooks.register_telemetry_preparer(PREPARER, prepare_scans)
 
 
 # One call per ingest batch when ingest offers it (far fewer round trips), else per message.

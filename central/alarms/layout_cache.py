@@ -94,6 +94,13 @@ class LayoutCache:
                 self._put((depot, granary), rev, layout)
         return out
 
+    def peek(self, depot: str, granary: str) -> tuple[int, GranaryLayout | None] | None:
+        """(revision, layout) as last read, whatever the depot's revision is now; None when
+        not in memory. For work done before the database is at hand (the caller checks
+        the revision once it is)."""
+        with self._lock:
+            return self._entries.get((depot, granary))
+
     def _load(self, conn, keys: list[tuple[str, str]]):
         self.loads += len(keys)
         rows = conn.execute(_LAYOUTS, ([d for d, _ in keys], [g for _, g in keys])).fetchall()

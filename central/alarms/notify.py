@@ -58,13 +58,24 @@ def fan_out(conn, ns: NotifySettings, limit: int = 1000) -> int:
 
 
 def claim(conn, limit: int) -> list[tuple]:
-    """Due deliveries, leased to this process: (outbox_id, target, attempts, depot, payload)."""
+    """Due deliveries, leased to this process: (outbox_id, target, attempts, depot, payload).
+
+    The changes of one alarm reach a target in order: a delivery waits while an earlier
+    change of the same alarm to the same target is still pending (retrying after a failure,
+    or leased to another notifier)."""
     return conn.execute(
         """UPDATE alarm_deliveries d SET attempts = d.attempts + 1,
                   next_attempt_at = now() + make_interval(secs => %s)
-           FROM (SELECT outbox_id, target FROM alarm_deliveries
-                 WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
-                 ORDER BY outbox_id LIMIT %s FOR UPDATE SKIP LOCKED) c, alarm_outbox o
+           FROM (SELECT x.outbox_id, x.target FROM alarm_deliveries x
+                 JOIN alarm_outbox xo ON xo.id = x.outbox_id
+                 WHERE x.delivered_at IS NULL AND x.failed_at IS NULL
+                   AND x.next_attempt_at <= now()
+                   AND NOT EXISTS (
+                       SELECT 1 FROM alarm_deliveries e JOIN alarm_outbox eo ON eo.id = e.outbox_id
+                       WHERE e.target = x.target AND eo.alarm_id = xo.alarm_id
+                         AND e.outbox_id < x.outbox_id
+                         AND e.delivered_at IS NULL AND e.failed_at IS NULL)
+                 ORDER BY x.outbox_id LIMIT %s FOR UPDATE OF x SKIP LOCKED) c, alarm_outbox o
            WHERE d.outbox_id = c.outbox_id AND d.target = c.target AND o.id = d.outbox_id
            RETURNING d.outbox_id, d.target, d.attempts, o.depot, o.payload""",
         (LEASE_S, limit)).fetchall()
@@ -121,11 +132,15 @@ class MqttPublisher:
         if settings.mqtt_tls:
             self.client.tls_set(ca_certs=settings.mqtt_ca_file)
         self.client.reconnect_delay_set(1, 30)
+        self.connected = threading.Event()
+        self.client.on_connect = lambda *_: self.connected.set()
+        self.client.on_disconnect = lambda *_: self.connected.clear()
         self.client.connect_async(settings.mqtt_host, settings.mqtt_port, keepalive=30)
         self.client.loop_start()
 
     def publish(self, depot: str, payload: dict) -> None:
-        if not self.client.is_connected():
+        # Just started, or reconnecting: worth a short wait rather than a retry much later.
+        if not self.connected.wait(self.timeout_s) or not self.client.is_connected():
             raise OSError("not connected to the broker")
         info = self.client.publish(alarms_topic(depot), json.dumps(payload, ensure_ascii=False),
                                    qos=1)

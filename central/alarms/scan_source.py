@@ -11,11 +11,13 @@ is the outermost ring of the layout's cables by row/column; storage mode from th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
 from central.alarms.layout_cache import CACHE, GranaryLayout, LayoutCache
+from central.alarms.quiet import ScanStats, scan_stats
 from central.alarms.thresholds_store import ThresholdBook
 from central.rules.model import GranaryScan, Point
 from central.rules.thresholds import Thresholds
@@ -37,8 +39,12 @@ class DepotContext:
     layouts of its granaries (from memory while unchanged), and its open alarms."""
 
     book: ThresholdBook
+    revision: int                                  # the depot's layout_rev
     layouts: dict[str, GranaryLayout | None]
     open: dict[tuple[str | None, str], set[str]]   # (granary, rule) -> subjects
+
+    def layout_of(self, granary: str) -> tuple[int, GranaryLayout | None]:
+        return self.revision, self.layouts.get(granary)
 
     def open_in(self, granary: str | None, rules) -> dict[str, set[str]]:
         return {r: set(self.open.get((granary, r), ())) for r in rules}
@@ -63,11 +69,11 @@ def load_contexts(conn, granaries_by_depot: dict[str, list[str]],
     rows = conn.execute(_CONTEXTS, (sorted(granaries_by_depot),)).fetchall()
     layouts = cache.layouts(conn, granaries_by_depot, {depot: rev for depot, rev, *_ in rows})
     out = {}
-    for depot, _rev, overrides, alarms in rows:
+    for depot, rev, overrides, alarms in rows:
         opened: dict[tuple[str | None, str], set[str]] = defaultdict(set)
         for g, rule, subject in alarms:
             opened[(g, rule)].add(subject)
-        out[depot] = DepotContext(ThresholdBook(overrides), layouts[depot], dict(opened))
+        out[depot] = DepotContext(ThresholdBook(overrides), rev, layouts[depot], dict(opened))
     return out
 
 
@@ -100,7 +106,7 @@ def _stored_cables(conn, depot: str, granary: str, cables: list[int], since: dat
     return out
 
 
-def _stored_air(conn, depot: str, granary: str, place: str, since: datetime, until: datetime):
+def stored_air(conn, depot: str, granary: str, place: str, since: datetime, until: datetime):
     row = conn.execute(
         "SELECT temp_c, rh_pct FROM air_readings WHERE depot = %s AND granary = %s AND place = %s"
         " AND ts BETWEEN %s AND %s ORDER BY ts DESC LIMIT 1",
@@ -145,10 +151,8 @@ def _ts(scan) -> datetime:
     return scan.ts
 
 
-def build_scans(conn, depot: str, msg: Telemetry, ctx: DepotContext) -> list[ScanInput]:
-    """One ScanInput per granary with grain readings in the message. Runs for every granary
-    ingested: plain loops over what the message already holds, the database only for a
-    cable the message lacks or air it does not carry."""
+def _newest_by_granary(msg: Telemetry) -> dict[str, tuple[datetime, dict]]:
+    """granary -> (scan time, cable -> the newest scan of that cable) of one message."""
     by_granary: dict[str, list] = {}
     for scan in msg.grain:
         group = by_granary.get(scan.granary)
@@ -156,36 +160,95 @@ def build_scans(conn, depot: str, msg: Telemetry, ctx: DepotContext) -> list[Sca
             by_granary[scan.granary] = [scan]
         else:
             group.append(scan)
-    if not by_granary:
+    out = {}
+    for granary, group in by_granary.items():
+        group.sort(key=_ts)  # stable: of two scans of a cable at one time the later wins
+        out[granary] = (group[-1].ts, {s.cable: s for s in group})
+    return out
+
+
+def _indoor_air(msg: Telemetry) -> dict[str | None, tuple[float | None, float | None]]:
+    return {a.granary: (a.temp_c, a.rh_pct) for a in msg.air if a.place == "indoor"}
+
+
+@dataclass(frozen=True)
+class MessageScan:
+    """One granary's scan as far as its message alone tells, without the database: its
+    time, and the quiet check's figures when the message holds every cable the layout
+    lists (`stats` None: the scan is completed from the table when it is evaluated). `rev`
+    is the layout revision it was built against (None: no layout was at hand)."""
+
+    ts: datetime
+    rev: int | None
+    stats: ScanStats | None
+    indoor: tuple[float | None, float | None] | None
+
+
+LayoutOf = Callable[[str], "tuple[int, GranaryLayout | None] | None"]
+
+
+def message_scans(msg: Telemetry, layout_of: LayoutOf) -> dict[str, MessageScan]:
+    """The MessageScan of each granary of a telemetry message; `layout_of(granary)` gives
+    (revision, layout) or None. Pure: ingest runs it as each message is decoded."""
+    indoor = _indoor_air(msg)
+    out = {}
+    for granary, (ts, scans) in _newest_by_granary(msg).items():
+        known = layout_of(granary)
+        if known is None:
+            out[granary] = MessageScan(ts, None, None, indoor.get(granary))
+            continue
+        rev, layout = known
+        if layout is None or not layout.cables:
+            entries = _message_entries(scans)
+        else:
+            entries, absent = _entries(layout, scans, {})
+            if absent:
+                out[granary] = MessageScan(ts, rev, None, indoor.get(granary))
+                continue
+        out[granary] = MessageScan(ts, rev, scan_stats(entries), indoor.get(granary))
+    return out
+
+
+def build_scans(conn, depot: str, msg: Telemetry, ctx: DepotContext,
+                only: set[str] | None = None) -> list[ScanInput]:
+    """One ScanInput per granary with grain readings in the message (or those in `only`):
+    what the message holds, the database only for a cable the message lacks or air it does
+    not carry."""
+    newest = _newest_by_granary(msg)
+    if not newest:
         return []
     outdoor = next(((a.temp_c, a.rh_pct) for a in msg.air if a.place == "outdoor"), None)
-    indoor = {a.granary: (a.temp_c, a.rh_pct) for a in msg.air if a.place == "indoor"}
+    indoor = _indoor_air(msg)
     out = []
-    for granary in sorted(by_granary):
+    for granary in sorted(newest):
+        if only is not None and granary not in only:
+            continue
+        ts, scans = newest[granary]
         th = ctx.book.for_granary(granary)
-        group = sorted(by_granary[granary], key=_ts)  # stable: the later of equal times wins
-        scans = {s.cable: s for s in group}            # the newest scan of each cable
-        ts = group[-1].ts
         since = ts - timedelta(minutes=th.cable_silent_min)
         layout = ctx.layouts.get(granary)
         missing: list[int] = []
         if layout is None or not layout.cables:  # no layout yet: the message's cables
-            entries = [(c, None, None, False, s.temps_c, s.faults) for c, s in scans.items()]
+            entries = _message_entries(scans)
         else:
-            entries, missing = _layout_entries(conn, depot, granary, layout, scans, since, ts)
-        air_in = indoor.get(granary) or _stored_air(conn, depot, granary, "indoor", since, ts)
-        air_out = outdoor or _stored_air(conn, depot, "", "outdoor", since, ts)
+            absent = [c for c in layout.cables if c not in scans]
+            stored = _stored_cables(conn, depot, granary, absent, since, ts) if absent else {}
+            entries, missing = _entries(layout, scans, stored)
+        air_in = indoor.get(granary) or stored_air(conn, depot, granary, "indoor", since, ts)
+        air_out = outdoor or stored_air(conn, depot, "", "outdoor", since, ts)
         out.append(ScanInput(granary, layout.storage_mode if layout else "normal", ts, entries,
                              air_in, air_out, missing, th))
     return out
 
 
-def _layout_entries(conn, depot: str, granary: str, layout: GranaryLayout, scans: dict,
-                    since: datetime, until: datetime) -> tuple[list[CableScan], list[int]]:
-    """The layout's cables from the message, else from the table (a scan split over several
-    messages), else missing; then any cable the message has and the layout does not list."""
-    absent = [c for c in layout.cables if c not in scans]
-    stored = _stored_cables(conn, depot, granary, absent, since, until) if absent else {}
+def _message_entries(scans: dict) -> list[CableScan]:
+    return [(c, None, None, False, s.temps_c, s.faults) for c, s in scans.items()]
+
+
+def _entries(layout: GranaryLayout, scans: dict, stored: dict) -> tuple[list[CableScan], list[int]]:
+    """The layout's cables from the message, else from `stored` (the table: a scan split
+    over several messages), else missing; then any cable the message has and the layout
+    does not list (yet)."""
     entries: list[CableScan] = []
     missing: list[int] = []
     for cable, row, col, wall in zip(layout.cables, layout.rows, layout.cols, layout.wall,
@@ -198,7 +261,7 @@ def _layout_entries(conn, depot: str, granary: str, layout: GranaryLayout, scans
             entries.append((cable, row, col, wall, temps, faults))
         else:
             missing.append(cable)
-    if len(scans) > len(layout.cables) - len(absent):  # cables the layout does not list (yet)
+    if len(scans) > len(layout.cables) - len(missing) - len(stored):
         known = set(layout.cables)
         entries += [(c, None, None, False, s.temps_c, s.faults)
                     for c, s in scans.items() if c not in known]

@@ -10,9 +10,16 @@ inside a hook fails the whole batch, which is retried.
 
 - `register_scan_hook(fn(conn, depot, telemetry))`: once per NEW telemetry message (a
   redelivered batch number that is already stored does not call it again).
-- `register_batch_scan_hook(fn(conn, [(depot, telemetry), ...]))`: once per ingest
+- `register_batch_scan_hook(fn(conn, [(depot, telemetry, prepared), ...]))`: once per ingest
   transaction with all of its new telemetry messages (one call instead of one per message:
-  the alarm rules fetch what they need for a whole batch in a few queries).
+  the alarm rules fetch what they need for a whole batch in a few queries); `prepared` is
+  the dict of the preparers' results for that message.
+- `register_telemetry_preparer(name, fn(telemetry))`: as each telemetry message is decoded,
+  on the worker's network thread, outside any transaction and never with the database:
+  work a batch hook would otherwise do while the batch's transaction waits (the alarm
+  rules' per-scan figures). What it returns reaches the batch scan hooks with the message,
+  as `prepared[name]`; a preparer that raises is logged and counted, and the hook then
+  does the work itself.
 - `register_message_hook(kind, fn(conn, depot, message))`: for other kinds (`snapshot`,
   `cmd/result`, `events`, `layout`, `status`); the worker subscribes to `snapshot` and
   `cmd/result` only when a hook for them is registered.
@@ -29,16 +36,18 @@ import os
 import threading
 from collections.abc import Callable
 
+from central.metrics import INGEST_HOOK_ERRORS
+
 log = logging.getLogger("central.ingest.hooks")
 
-HOOK_MODULES = ("central.rules.ingest_hook", "central.alarms.ingest_hook",
-                "central.cameras.ingest_hook")
+HOOK_MODULES = ("central.alarms.ingest_hook", "central.cameras.ingest_hook")
 
 ScanHook = Callable[..., None]
 _lock = threading.Lock()
 _scan_hooks: list[ScanHook] = []
 _batch_scan_hooks: list[Callable[..., None]] = []
 _message_hooks: dict[str, list[Callable[..., None]]] = {}
+_preparers: dict[str, Callable[[object], object]] = {}
 
 
 def register_scan_hook(fn: ScanHook) -> ScanHook:
@@ -60,6 +69,31 @@ def register_batch_scan_hook(fn: Callable[..., None]) -> Callable[..., None]:
 def batch_scan_hooks() -> list[Callable[..., None]]:
     with _lock:
         return list(_batch_scan_hooks)
+
+
+def register_telemetry_preparer(name: str, fn: Callable[[object], object]) -> None:
+    with _lock:
+        _preparers[name] = fn
+
+
+def unregister_telemetry_preparer(name: str) -> None:
+    with _lock:
+        _preparers.pop(name, None)
+
+
+def prepare_telemetry(message) -> dict[str, object]:
+    """Every preparer's result for one decoded telemetry message (see the module notes)."""
+    with _lock:
+        preparers = list(_preparers.items())
+    out = {}
+    for name, fn in preparers:
+        try:
+            out[name] = fn(message)
+        except Exception:
+            INGEST_HOOK_ERRORS.inc(hook=name)
+            log.exception("telemetry preparer %s failed for depot %s", name,
+                          getattr(message, "depot", "?"))
+    return out
 
 
 def unregister_scan_hook(fn: ScanHook) -> None:

@@ -55,6 +55,7 @@ class Prepared:
     mid: int = 0
     qos: int = 1
     generation: int = 0             # the broker connection it arrived on (for acks)
+    hook_data: dict | None = None   # the telemetry preparers' results (hooks.py)
 
     @property
     def ok(self) -> bool:

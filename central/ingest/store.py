@@ -217,18 +217,18 @@ def store_batch(conn, items: list[Prepared], client_id: str = "",
 
 
 def _run_hooks(conn, good: list[Prepared], telemetry: list[Prepared], new: set) -> None:
-    fresh: list[tuple[str, object]] = []
+    fresh: list[tuple[str, object, dict]] = []
     done: set = set()
     for it in telemetry:
         key = (it.message.depot, it.message.batch)
         if key in new and key not in done:
             done.add(key)
-            fresh.append((it.depot, it.message))
+            fresh.append((it.depot, it.message, it.hook_data or {}))
     if fresh:
         for fn in hooks.batch_scan_hooks():
             _run_hook(conn, fn, fresh[0][0], fresh, whole_batch=True)
         for fn in hooks.scan_hooks():
-            for depot, message in fresh:
+            for depot, message, _ in fresh:
                 _run_hook(conn, fn, depot, message)
     for it in good:
         if it.kind != topics.TELEMETRY:

@@ -26,7 +26,7 @@ import psycopg
 
 from central import metrics
 from central.db.pool import connect
-from central.ingest import hooks
+from central.ingest import hooks, runtime
 from central.ingest.prepare import Prepared, TimeLimits, prepare
 from central.ingest.store import BatchResult, store_batch, store_dead_letter_only
 from protocols.mqtt import topics
@@ -134,6 +134,8 @@ class IngestWorker:
                             received_at=datetime.now(UTC))
             item.error = MessageError(f"internal error while decoding: {exc}")
         item.mid, item.qos, item.generation = msg.mid, msg.qos, self._generation
+        if self.settings.ingest_hooks and item.ok and item.kind == topics.TELEMETRY:
+            item.hook_data = hooks.prepare_telemetry(item.message)
         with self._lock:
             self._pending += 1
             metrics.INGEST_PENDING.set(self._pending)
@@ -152,6 +154,7 @@ class IngestWorker:
 
     def start(self) -> None:
         s = self.settings
+        runtime.tune_interpreter()
         self._writer.start()
         self._client.connect_async(s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s)
         self._client.loop_start()

@@ -1,18 +1,22 @@
 """The quiet pre-check never hides a finding of the scan rules (random scans), and does call
-ordinary quiet grain quiet (or it would save nothing); wall cables of a grid."""
+ordinary quiet grain quiet (or it would save nothing); its figures computed from a message
+alone agree with the full scan; wall cables of a grid."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from central.alarms.layout_cache import wall_cables
-from central.alarms.quiet import summarize
-from central.alarms.scan_source import ScanInput
+from central.alarms.layout_cache import GranaryLayout, wall_cables
+from central.alarms.quiet import is_quiet, summarize
+from central.alarms.scan_source import DepotContext, ScanInput, build_scans, message_scans
+from central.alarms.thresholds_store import ThresholdBook
 from central.rules.scan_rules import evaluate_scan
 from central.rules.thresholds import Thresholds
+from protocols.mqtt.models import Telemetry
 
 TS = datetime(2026, 11, 22, 8, tzinfo=UTC)
 temps = st.one_of(st.none(), st.floats(min_value=-45, max_value=90, allow_nan=False).map(lambda t: round(t, 2)))
@@ -76,3 +80,48 @@ def test_wall_is_the_outer_ring():
     grid = [(c, (c - 1) // 4 + 1, (c - 1) % 4 + 1, 4) for c in range(1, 17)]  # 4 x 4
     assert wall_cables(grid) == set(range(1, 17)) - {6, 7, 10, 11}
     assert wall_cables([(1, None, None, 4)]) == set()
+
+
+def test_figures_from_the_message_alone_agree_with_the_full_scan():
+    """What ingest computes as a message is decoded (message_scans) gives the same verdict
+    and maximum as the scan built in the transaction (build_scans + summarize)."""
+    rng = random.Random(7)
+    layout = GranaryLayout.of("quasi_low", [(c, (c - 1) // 4 + 1, (c - 1) % 4 + 1) for c in range(1, 17)])
+    ctx = DepotContext(ThresholdBook({}), 3, {"P01": layout}, {})
+    verdicts = set()
+    for _ in range(300):
+        base = rng.uniform(5, 24)
+        grain = [{"ts": "2026-11-22T08:00:00Z", "granary": "P01", "cable": c,
+                  "temps_c": [round(base + rng.uniform(-2, 2) + (rng.random() < 0.02) * 6, 2)
+                              for _ in range(4)], "faults": []} for c in range(1, 17)]
+        rh = rng.choice([40.0, 60.0, 95.0])
+        msg = Telemetry.model_validate({
+            "schema": "grainlink.telemetry/1", "depot": "D1", "batch": 1,
+            "sent_at": "2026-11-22T08:00:05Z", "grain": grain,
+            "air": [{"ts": "2026-11-22T08:00:00Z", "granary": "P01", "place": "indoor",
+                     "temp_c": 18.0, "rh_pct": rh},
+                    {"ts": "2026-11-22T08:00:00Z", "granary": None, "place": "outdoor",
+                     "temp_c": 10.0, "rh_pct": 70.0}]})
+        ms = message_scans(msg, ctx.layout_of)["P01"]
+        inp = build_scans(None, "D1", msg, ctx)[0]  # complete, with air: no database needed
+        full = summarize(inp)
+        assert ms.rev == 3 and ms.ts == inp.ts
+        assert ms.stats.max_c == full.max_c
+        quiet = is_quiet(ms.stats, inp.th, layout.storage_mode, ms.indoor, False)
+        assert quiet == full.quiet
+        verdicts.add(quiet)
+    assert verdicts == {True, False}  # both kinds of scan were drawn
+
+
+def test_a_message_lacking_a_layout_cable_leaves_the_figures_to_the_transaction():
+    msg = Telemetry.model_validate({
+        "schema": "grainlink.telemetry/1", "depot": "D1", "batch": 1,
+        "sent_at": "2026-11-22T08:00:05Z", "air": [],
+        "grain": [{"ts": "2026-11-22T08:00:00Z", "granary": g, "cable": 1, "temps_c": [15.0],
+                   "faults": []} for g in ("P01", "P02", "P03")]})
+    layouts = {"P01": (5, GranaryLayout.of("low", [(1, 1, 1), (2, 1, 2)])),
+               "P02": (5, None)}                      # the depot has not described P02
+    scans = message_scans(msg, layouts.get)
+    assert scans["P01"].stats is None and scans["P01"].rev == 5   # cable 2 from the table
+    assert scans["P02"].stats.max_c == 15.0 and scans["P02"].indoor is None
+    assert scans["P03"].rev is None and scans["P03"].stats is None  # no layout at hand

@@ -8,7 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from central.alarms import ingest_hook, thresholds_store
+from central.alarms.layout_cache import GranaryLayout
+from central.alarms.scan_source import message_scans
 from central.db.pool import connect
+from central.ingest import hooks
+from central.metrics import INGEST_HOOK_ERRORS
 from protocols.mqtt.models import Event, Status, Telemetry
 from tests.central.api_support import insert_depot, insert_scan, migrated_settings, tag
 from tests.central.ingest_support import status, ts
@@ -117,3 +121,33 @@ def test_status_and_camera_hooks(conn):
                                  "kind": "camera_online", "subject": "CAM-1", "detail": {}})
     ingest_hook.on_event(conn, depot, back, now)
     assert ("camera_offline", "CAM-1", "cleared") in alarms(conn, depot)
+
+
+def test_figures_prepared_against_an_older_layout_are_computed_again(conn):
+    """The preparer saw a layout of cables 1-5 (revision now outdated); the depot's layout
+    lists 1-9, so cables 6-9 are gone and the batch must say so."""
+    depot = depot_with_grid(conn)
+    msg = telemetry(depot, 1, T0, range(1, 6))
+    store(conn, msg)
+    rev = conn.execute("SELECT layout_rev FROM depots WHERE code = %s", (depot,)).fetchone()[0]
+    old = GranaryLayout.of("normal", [(c, 1, c) for c in range(1, 6)])
+    prepared = {ingest_hook.PREPARER: message_scans(msg, lambda g: (rev - 1, old))}
+    assert prepared[ingest_hook.PREPARER]["P01"].stats is not None  # looked complete then
+    with conn.transaction():
+        ingest_hook.evaluate_batch(conn, [(depot, msg, prepared)], T0)
+    assert ("sensor_fault", "P01/C6", "active") in alarms(conn, depot)
+
+
+def test_a_failing_preparer_is_counted_and_the_others_still_run():
+    def broken(_msg):
+        raise RuntimeError("bug")
+
+    msg = telemetry("SSX", 1, T0, range(1, 3))
+    before = INGEST_HOOK_ERRORS.value(hook="test.broken")
+    hooks.register_telemetry_preparer("test.broken", broken)
+    try:
+        out = hooks.prepare_telemetry(msg)
+    finally:
+        hooks.unregister_telemetry_preparer("test.broken")
+    assert "test.broken" not in out and ingest_hook.PREPARER in out
+    assert INGEST_HOOK_ERRORS.value(hook="test.broken") == before + 1

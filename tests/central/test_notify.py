@@ -170,3 +170,40 @@ def test_hanging_webhook_never_slows_raising_alarms(url, mqtt_url):
         notifier.stop()
         sub.loop_stop()
         hook.close()
+
+
+class FlakyPublisher:
+    """Fails its first publish about `depot`, then records what it is given."""
+
+    def __init__(self, depot: str) -> None:
+        self.depot, self.failed, self.sent = depot, False, []
+
+    def publish(self, depot: str, payload: dict) -> None:
+        if depot != self.depot:
+            return
+        if not self.failed:
+            self.failed = True
+            raise OSError("broker away")
+        self.sent.append(payload["change"])
+
+
+def test_a_change_waits_for_the_retry_of_the_earlier_change_of_its_alarm(url):
+    """'opened' fails and is retried later; the 'acknowledged' made meanwhile must not
+    overtake it."""
+    depot = f"NO{tag()}"
+    publisher = FlakyPublisher(depot)
+    ns = NotifySettings(alarm_webhooks=(), alarm_retry_initial_s=60, alarm_notify_poll_s=0.05)
+    notifier = Notifier(Settings(database_url=url, mqtt_url="mqtt://127.0.0.1:1"), ns,
+                        publisher=publisher)
+    with connect(url, autocommit=True) as conn:
+        _, alarm = store.raise_or_update(conn, depot, "P01", finding(), datetime.now(UTC))
+        notifier.drain_once()
+        assert publisher.failed and publisher.sent == []
+        store.acknowledge(conn, alarm["id"], "zhang", "seen")
+        notifier.drain_once()
+        assert publisher.sent == []  # held behind the 'opened' retry
+        conn.execute("UPDATE alarm_deliveries d SET next_attempt_at = now() FROM alarm_outbox o "
+                     "WHERE o.id = d.outbox_id AND o.alarm_id = %s", (alarm["id"],))
+        for _ in range(3):
+            notifier.drain_once()
+    assert publisher.sent == ["opened", "acknowledged"]
