@@ -6,6 +6,12 @@ never lags the data it came from, and a rolled-back batch leaves nothing behind)
 older than the newest already evaluated for that granary (a late redelivery) is stored but
 not evaluated. Telemetry also proves the depot alive (depot_offline → condition false).
 
+Most scans are quiet, and proving it is most of the work: `prepare_scans` (an ingest
+telemetry preparer) computes each scan's figures as the message is decoded, while the
+previous batch's transaction runs, so the transaction only compares them with the
+thresholds (bench/alarms_latency.py: ingest with the rules on at 0.83-0.96 of its
+throughput with them off, against 0.74 when everything ran inside the transaction).
+
 Status messages: a depot whose state is now 'offline' (the last will) raises depot_offline
 at once; 'online' marks it false. Events: `camera_online` marks camera_offline false (the
 scheduled job raises it once the hold time passed).

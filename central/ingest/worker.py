@@ -8,6 +8,9 @@ everything else (its inflight window stops it sending more). A message that arri
 earlier broker connection is stored but not acknowledged: the broker has re-sent it on the new
 connection, and that copy is the one acknowledged (packet ids are per connection).
 
+Telemetry preparers (hooks.py) run on the network thread right after decoding. The first
+worker of a process tunes the interpreter for this load (runtime.py).
+
 Subscriptions: telemetry, events (and snapshot, cmd/result when a hook wants them) through the
 shared subscription when enabled, so N workers split them; layout and status always
 non-shared, so every worker sees them (their upserts are idempotent and ordered by time).

@@ -6,25 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from central.alarms import jobs, thresholds_store
-from central.db.pool import connect
-from tests.central.api_support import insert_air, insert_depot, insert_scan, migrated_settings, tag
+from tests.central.api_support import insert_air, insert_depot, insert_scan, tag
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture(scope="module")
-def url(database_url):
-    migrated_settings(database_url)
-    return database_url
-
-
-@pytest.fixture
-def conn(url):
-    with connect(url, autocommit=True) as c:
-        yield c
 
 
 def new_depot(conn, granaries=("P01",)) -> str:

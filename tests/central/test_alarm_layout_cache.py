@@ -6,28 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from central.alarms.layout_cache import GranaryLayout, LayoutCache, wall_cables
-from central.db.pool import connect
 from central.ingest import registry
 from protocols.mqtt.models import Layout
-from tests.central.api_support import insert_depot, migrated_settings, tag
+from tests.central.api_support import insert_depot, tag
 from tests.central.ingest_support import layout, now_utc
 
 REGION = {"province": "430000", "city": "430100", "county": "430102"}
-
-
-@pytest.fixture(scope="module")
-def url(database_url):
-    migrated_settings(database_url)
-    return database_url
-
-
-@pytest.fixture
-def conn(url):
-    with connect(url, autocommit=True) as c:
-        yield c
 
 
 def rev(conn, depot):

@@ -5,32 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from central.alarms import ingest_hook, thresholds_store
 from central.alarms.layout_cache import GranaryLayout
 from central.alarms.scan_source import message_scans
-from central.db.pool import connect
 from central.ingest import hooks
 from central.metrics import INGEST_HOOK_ERRORS
 from protocols.mqtt.models import Event, Status, Telemetry
-from tests.central.api_support import insert_depot, insert_scan, migrated_settings, tag
+from tests.central.api_support import insert_depot, insert_scan, tag
 from tests.central.ingest_support import status, ts
 
 T0 = datetime(2026, 11, 20, 8, tzinfo=UTC)
 REGION = {"province": "430000", "city": "430100", "county": "430102"}
-
-
-@pytest.fixture(scope="module")
-def url(database_url):
-    migrated_settings(database_url)
-    return database_url
-
-
-@pytest.fixture
-def conn(url):
-    with connect(url, autocommit=True) as c:
-        yield c
 
 
 def depot_with_grid(conn) -> str:

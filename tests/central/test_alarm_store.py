@@ -12,21 +12,9 @@ from central.alarms import store
 from central.db.pool import connect
 from central.rules.model import Finding
 from central.rules.thresholds import Thresholds
-from tests.central.api_support import migrated_settings, tag
+from tests.central.api_support import tag
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def url(database_url):
-    migrated_settings(database_url)
-    return database_url
-
-
-@pytest.fixture
-def conn(url):
-    with connect(url, autocommit=True) as c:
-        yield c
 
 
 def hot(severity="warning", value=3.5, subject="P01/C4/L2"):

@@ -21,7 +21,7 @@ from central.alarms.notify_settings import NotifySettings, notify_settings
 from central.db.pool import connect
 from central.rules.model import Finding
 from central.settings import Settings
-from tests.central.api_support import migrated_settings, tag
+from tests.central.api_support import tag
 
 
 class Hook:
@@ -76,12 +76,6 @@ def subscriber(mqtt_url: str, depot: str) -> tuple[mqtt.Client, queue.Queue]:
 
 def finding(value=3.5):
     return Finding("hotspot", "P01/C1/L1", "warning", value, 3.0, "hot", "P01")
-
-
-@pytest.fixture(scope="module")
-def url(database_url):
-    migrated_settings(database_url)
-    return database_url
 
 
 def test_backoff_doubles_up_to_the_limit():
