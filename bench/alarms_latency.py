@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, default=40.0, help="background messages/s")
     p.add_argument("--injections", type=int, default=100)
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=3, help="off/on pairs (the median is shown)")
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--switch-interval", type=float,
                    help="sys.setswitchinterval for this process (GIL hand-over, default 0.005 s)")
