@@ -1,8 +1,8 @@
 """Granary layouts (storage mode, cables and their place on the grid, the wall ring) kept in
 memory between ingest batches.
 
-Loading every layout of a batch from the database cost more than evaluating the scans (about
-150,000 cables for an ingest batch of 2,000 granaries). A layout changes only when a depot
+Loading every layout of a batch from the database cost more than evaluating the scans (some
+25,000 cables for an ingest batch of 100,000 readings). A layout changes only when a depot
 sends a new one, and migration 0006 bumps `depots.layout_rev` in the same transaction as any
 change to the depot's granaries or cables. So an entry is kept with the revision it was read
 at and used only while the depot's revision (read in the batch's own transaction) is the same:
