@@ -188,20 +188,25 @@ def raise_or_update(conn, depot: str, granary: str | None, finding: Finding,
     return raise_many(conn, [(depot, granary, finding)], now)[0]
 
 
+# The rows are locked in id order first, so two workers marking the same alarms of a depot
+# (its messages split between them) wait for each other instead of deadlocking.
 _MARK_FALSE = """
 UPDATE alarms a SET
     condition_false_since = coalesce(o.condition_false_since, %(now)s),
-    state = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - s.hyst
+    state = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - o.hyst
                  THEN 'cleared' ELSE o.state END,
-    cleared_at = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - s.hyst
+    cleared_at = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - o.hyst
                       THEN %(now)s ELSE NULL END,
-    updated_at = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - s.hyst
+    updated_at = CASE WHEN coalesce(o.condition_false_since, %(now)s) <= %(now)s - o.hyst
                       THEN greatest(o.updated_at, %(now)s) ELSE o.updated_at END
-FROM alarms o,
-     unnest(%(depot)s::text[], %(rule)s::text[], %(subject)s::text[], %(hyst)s::interval[])
-         AS s(depot, rule, subject, hyst)
-WHERE o.id = a.id AND a.state <> 'cleared'
-  AND a.depot = s.depot AND a.rule = s.rule AND a.subject = s.subject
+FROM (SELECT x.id, x.condition_false_since, x.state, x.updated_at, s.hyst
+      FROM alarms x
+      JOIN unnest(%(depot)s::text[], %(rule)s::text[], %(subject)s::text[],
+                  %(hyst)s::interval[]) AS s(depot, rule, subject, hyst)
+        ON x.depot = s.depot AND x.rule = s.rule AND x.subject = s.subject
+      WHERE x.state <> 'cleared'
+      ORDER BY x.id FOR UPDATE OF x) o
+WHERE a.id = o.id
 RETURNING a.*, o.condition_false_since AS was_false_since
 """
 

@@ -4,6 +4,7 @@ acknowledge, clear only after the hysteresis, concurrent raises, history and out
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -178,3 +179,36 @@ def test_a_report_of_many_scopes_writes_only_what_changes(conn):
                           (depot,)).fetchall()
     assert [c for (c,) in outbox] == ["opened", "opened", "cleared"]
     assert store.report_many(conn, [], T0) == []
+
+
+def test_two_workers_marking_the_same_alarms_false_both_complete(url):
+    """Opposite orders, overlapping transactions: the second waits for the first (rows are
+    locked in id order), neither fails, every alarm is marked once."""
+    depot = f"AL{tag()}"
+    subjects = [f"P01/C{c}/L1" for c in range(1, 41)]
+    with connect(url, autocommit=True) as c:
+        store.raise_many(c, [(depot, "P01", hot(subject=s)) for s in subjects], T0)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker(order, hold):
+        try:
+            with connect(url) as c, c.transaction():
+                barrier.wait(5)
+                store.mark_false_many(c, [(depot, "hotspot", s, 60) for s in order],
+                                      T0 + timedelta(minutes=1))
+                time.sleep(hold)  # keep the locks while the other one runs
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(subjects, 0.3)),
+               threading.Thread(target=worker, args=(subjects[::-1], 0.3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert errors == []
+    with connect(url) as c:
+        false_since = c.execute("SELECT count(*) FROM alarms WHERE depot = %s AND "
+                                "condition_false_since IS NOT NULL", (depot,)).fetchone()[0]
+    assert false_since == 40
