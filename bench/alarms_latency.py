@@ -259,8 +259,6 @@ def pct(values: list[float], q: float) -> float:
 
 
 def run(args) -> None:
-    if args.switch_interval:
-        sys.setswitchinterval(args.switch_interval)
     server_url = args.database_url or services.shared_database_server_url()
     workdir = Path(tempfile.mkdtemp(prefix="grainlink-bench-alarms-"))
     broker = start_broker(workdir)
@@ -317,8 +315,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--repeat", type=int, default=3, help="off/on pairs (the median is shown)")
     p.add_argument("--timeout", type=float, default=600)
-    p.add_argument("--switch-interval", type=float,
-                   help="sys.setswitchinterval for this process (GIL hand-over, default 0.005 s)")
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-latency", action="store_true")
     p.add_argument("--database-url", help="PostgreSQL server (a scratch database is made)")

@@ -31,6 +31,7 @@ from central.alarms.scan_source import (
     load_contexts,
     message_granaries,
     message_scans,
+    stored_air_many,
 )
 from central.alarms.thresholds_store import ThresholdBook
 from central.ingest import hooks
@@ -112,9 +113,10 @@ def evaluate_batch(conn, items: list[tuple], now: datetime | None = None) -> lis
                 newest[key] = (ms, msg)
     checked = []  # (depot, granary, message, quiet, ScanInput or None)
     marks = []
-    air = _indoor_from_table(conn, [(d, g, ms.ts, contexts[d].book.for_granary(g))
-                                    for (d, g), (ms, _) in newest.items()
-                                    if ms.stats is not None and ms.indoor is None])
+    # indoor air of the scans whose message carried none (sent apart, or no sensor)
+    air = stored_air_many(conn, "indoor", [
+        (d, g, ms.ts - timedelta(minutes=contexts[d].book.for_granary(g).cable_silent_min), ms.ts)
+        for (d, g), (ms, _) in newest.items() if ms.stats is not None and ms.indoor is None])
     for (depot, granary), (ms, msg) in sorted(newest.items(), key=lambda kv: kv[0]):
         ctx = contexts[depot]
         if ms.stats is not None:  # the message held the whole scan: no ScanInput needed
@@ -155,29 +157,8 @@ def evaluate_batch(conn, items: list[tuple], now: datetime | None = None) -> lis
     return store.report_many(conn, reports, now)
 
 
-def _indoor_from_table(conn, scans: list[tuple[str, str, datetime, object]]
-                       ) -> dict[tuple[str, str], tuple[float | None, float | None]]:
-    """Indoor air for scans whose message carried none (sent apart, or no sensor): the
-    latest within `cable_silent_min` before each scan, in one query for them all."""
-    if not scans:
-        return {}
-    rows = conn.execute(
-        """SELECT u.d, u.g, a.temp_c, a.rh_pct
-           FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
-                AS u(d, g, since, until)
-           JOIN LATERAL (SELECT temp_c, rh_pct FROM air_readings r
-                         WHERE r.depot = u.d AND r.granary = u.g AND r.place = 'indoor'
-                           AND r.ts BETWEEN u.since AND u.until
-                         ORDER BY r.ts DESC LIMIT 1) a ON TRUE""",
-        ([d for d, *_ in scans], [g for _, g, *_ in scans],
-         [t - timedelta(minutes=th.cable_silent_min) for *_, t, th in scans],
-         [t for *_, t, _ in scans])).fetchall()
-    return {(d, g): tuple(None if v is None else round(v, 2) for v in (t, rh))
-            for d, g, t, rh in rows}
-
-
 def evaluate_telemetry(conn, depot: str, msg, now: datetime | None = None) -> list:
-    """The per-message scan hook: `evaluate_batch` of one message."""
+    """One message on its own: `evaluate_batch` of a batch of one."""
     return evaluate_batch(conn, [(depot, msg)], now)
 
 
@@ -213,11 +194,6 @@ def _batch_hook(conn, items) -> None:
 hooks.register_telemetry_preparer(PREPARER, prepare_scans)
 
 
-# One call per ingest batch when ingest offers it (far fewer round trips), else per message.
-_register_batch = getattr(hooks, "register_batch_scan_hook", None)
-if _register_batch is not None:
-    _register_batch(_batch_hook)
-else:
-    hooks.register_scan_hook(evaluate_telemetry)
+hooks.register_batch_scan_hook(_batch_hook)
 hooks.register_message_hook(topics.STATUS, on_status)
 hooks.register_message_hook(topics.EVENTS, on_event)

@@ -72,7 +72,7 @@ class LayoutCache:
         self.capacity = capacity
         self._entries: OrderedDict[tuple[str, str], tuple[int, GranaryLayout | None]] = OrderedDict()
         self._lock = threading.Lock()  # several ingest workers may share one process
-        self.loads = 0                 # granaries read from the database (for tests and metrics)
+        self.loads = 0                 # granaries read from the database so far
 
     def layouts(self, conn, wanted: dict[str, list[str]], revs: dict[str, int]
                 ) -> dict[str, dict[str, GranaryLayout | None]]:
@@ -118,10 +118,6 @@ class LayoutCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.capacity:
                 self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 CACHE = LayoutCache()

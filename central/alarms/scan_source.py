@@ -106,14 +106,29 @@ def _stored_cables(conn, depot: str, granary: str, cables: list[int], since: dat
     return out
 
 
-def stored_air(conn, depot: str, granary: str, place: str, since: datetime, until: datetime):
-    row = conn.execute(
-        "SELECT temp_c, rh_pct FROM air_readings WHERE depot = %s AND granary = %s AND place = %s"
-        " AND ts BETWEEN %s AND %s ORDER BY ts DESC LIMIT 1",
-        (depot, granary, place, since, until)).fetchone()
-    if row is None:
-        return None, None
-    return tuple(None if v is None else round(v, 2) for v in row)
+def stored_air_many(conn, place: str, wanted: list[tuple[str, str, datetime, datetime]]
+                    ) -> dict[tuple[str, str], tuple[float | None, float | None]]:
+    """The latest (temp, RH) of `place` for each (depot, granary, since, until), in one
+    query; a pair with no reading in its window is left out."""
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        """SELECT u.d, u.g, a.temp_c, a.rh_pct
+           FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+                AS u(d, g, since, until)
+           JOIN LATERAL (SELECT temp_c, rh_pct FROM air_readings r
+                         WHERE r.depot = u.d AND r.granary = u.g AND r.place = %s
+                           AND r.ts BETWEEN u.since AND u.until
+                         ORDER BY r.ts DESC LIMIT 1) a ON TRUE""",
+        ([w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted],
+         [w[3] for w in wanted], place)).fetchall()
+    return {(d, g): tuple(None if v is None else round(v, 2) for v in (t, rh))
+            for d, g, t, rh in rows}
+
+
+def _stored_air(conn, depot: str, granary: str, place: str, since: datetime, until: datetime):
+    return stored_air_many(conn, place, [(depot, granary, since, until)]).get(
+        (depot, granary), (None, None))
 
 
 def message_granaries(msg: Telemetry) -> list[str]:
@@ -234,8 +249,8 @@ def build_scans(conn, depot: str, msg: Telemetry, ctx: DepotContext,
             absent = [c for c in layout.cables if c not in scans]
             stored = _stored_cables(conn, depot, granary, absent, since, ts) if absent else {}
             entries, missing = _entries(layout, scans, stored)
-        air_in = indoor.get(granary) or stored_air(conn, depot, granary, "indoor", since, ts)
-        air_out = outdoor or stored_air(conn, depot, "", "outdoor", since, ts)
+        air_in = indoor.get(granary) or _stored_air(conn, depot, granary, "indoor", since, ts)
+        air_out = outdoor or _stored_air(conn, depot, "", "outdoor", since, ts)
         out.append(ScanInput(granary, layout.storage_mode if layout else "normal", ts, entries,
                              air_in, air_out, missing, th))
     return out

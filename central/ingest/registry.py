@@ -96,11 +96,10 @@ def apply_layout(conn, layout: Layout) -> bool:
     # trigger once (migration 0006), and a layout of 20 granaries has ~1,500 cables.
     cables = [(g.granary, c.cable, c.row, c.col, c.x_m, c.y_m, c.layers)
               for g in layout.granaries for c in g.cables]
-    listed = [(g, c) for g, c, *_ in cables]
     conn.execute(
         """DELETE FROM cables c WHERE c.depot = %s AND c.granary = ANY(%s)
              AND (c.granary, c.cable) NOT IN (SELECT * FROM unnest(%s::text[], %s::int[]))""",
-        (depot, codes, [g for g, _ in listed], [c for _, c in listed]))
+        (depot, codes, [g for g, *_ in cables], [c for _, c, *_ in cables]))
     if cables:
         conn.execute(
             """INSERT INTO cables (depot, granary, cable, "row", col, x_m, y_m, layers)
