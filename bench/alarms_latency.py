@@ -36,9 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from central.db.migrate import migrate  # noqa: E402
-from central.ingest.worker import IngestWorker  # noqa: E402
+from central.ingest.runtime import tune_interpreter  # noqa: E402
 from central.settings import Settings  # noqa: E402
 from central.users import add_user  # noqa: E402
+from central.wiring import ingest_worker  # noqa: E402
 from tests.support import services  # noqa: E402
 
 REGION = {"province": "430000", "city": "430100", "county": "430102"}
@@ -126,14 +127,16 @@ def start_broker(workdir: Path) -> services.Broker:
 
 
 def settings(url: str, broker: services.Broker, hooks: bool, tag: str) -> Settings:
+    # auto_provision: the simulated depots are not provisioned (central/depots)
     return Settings(database_url=url, mqtt_url=broker.url, ingest_hooks=hooks,
-                    mqtt_client_id=f"bench-alarms-{tag}-{uuid.uuid4().hex[:6]}")
+                    mqtt_client_id=f"bench-alarms-{tag}-{uuid.uuid4().hex[:6]}",
+                    auto_provision=True)
 
 
 def register(url: str, broker: services.Broker, prefix: str, depots: int, granaries: int,
              cables: int, layers: int) -> None:
     """Layouts through ingest (so cables, rows/cols and storage mode are registered)."""
-    worker = IngestWorker(settings(url, broker, False, "layout"))
+    worker = ingest_worker(settings(url, broker, False, "layout"))
     worker.start()
     worker.ready.wait(10)
     msgs = [(f"grainlink/v1/{prefix}-{d:04d}/layout", layout(f"{prefix}-{d:04d}", granaries,
@@ -159,7 +162,7 @@ def throughput(url: str, broker, args, hooks: bool, prefix: str, scan_round: int
     msgs = round_messages(prefix, args.depots, args.granaries, args.cables, args.layers, 1,
                           first_round=scan_round)
     expected = len(msgs) * args.cables * args.layers
-    worker = IngestWorker(settings(url, broker, hooks, "tp"))
+    worker = ingest_worker(settings(url, broker, hooks, "tp"))
     worker.start()
     worker.ready.wait(10)
     started = multiprocessing.Event()
@@ -180,10 +183,10 @@ def throughput(url: str, broker, args, hooks: bool, prefix: str, scan_round: int
 def serve_api(url: str) -> tuple[str, object]:
     import uvicorn
 
-    from central.api.app import create_app
+    from central.wiring import build_app
 
     port = services.free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(database_url=url)), host="127.0.0.1",
+    server = uvicorn.Server(uvicorn.Config(build_app(Settings(database_url=url)), host="127.0.0.1",
                                            port=port, log_level="warning", access_log=False))
     threading.Thread(target=server.run, daemon=True).start()
     services.wait_for_port("127.0.0.1", port)
@@ -193,9 +196,10 @@ def serve_api(url: str) -> tuple[str, object]:
 def latency(url: str, broker, args, prefix: str) -> list[float]:
     background = round_messages(prefix, args.depots, args.granaries, args.cables, args.layers,
                                 args.rounds, hot_share=0.0, seed=2)
-    workers = [IngestWorker(Settings(
+    workers = [ingest_worker(Settings(
         database_url=url, mqtt_url=broker.url, ingest_shared_subscription=args.workers > 1,
-        mqtt_client_id=f"bench-lat-{i}-{uuid.uuid4().hex[:6]}")) for i in range(args.workers)]
+        mqtt_client_id=f"bench-lat-{i}-{uuid.uuid4().hex[:6]}", auto_provision=True))
+        for i in range(args.workers)]
     for w in workers:
         w.start()
         w.ready.wait(10)
@@ -318,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--skip-latency", action="store_true")
     p.add_argument("--database-url", help="PostgreSQL server (a scratch database is made)")
+    tune_interpreter()  # as `grainlink central ingest` does: the figures are ingest's
     run(p.parse_args(argv))
     return 0
 

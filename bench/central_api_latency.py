@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from central.api.app import create_app  # noqa: E402
 from central.db.migrate import migrate  # noqa: E402
 from central.settings import Settings  # noqa: E402
 from central.users import add_user  # noqa: E402
+from central.wiring import build_app  # noqa: E402
 
 ROWS, COLS, LAYERS = 6, 13, 4
 
@@ -167,7 +167,7 @@ def measure(url: str, depots: int, granaries: int, requests: int, now: datetime)
         "history 1d, 365 days": lambda: ("history", {
             "bucket": "1d", "from": _iso(end - timedelta(days=365)), "to": _iso(end)}),
     }
-    with TestClient(create_app(settings)) as client:
+    with TestClient(build_app(settings)) as client:
         print(f"\n{'endpoint':<24}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"
               f"{'max ms':>10}  answer")
         for label, make in cases.items():

@@ -29,9 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from central.db.migrate import migrate  # noqa: E402
 from central.ingest.prepare import GRAIN_COLUMNS, telemetry_rows  # noqa: E402
-from central.ingest.worker import IngestWorker  # noqa: E402
+from central.ingest.runtime import tune_interpreter  # noqa: E402
 from central.metrics import INGEST_DB_ERRORS  # noqa: E402
 from central.settings import Settings  # noqa: E402
+from central.wiring import ingest_worker  # noqa: E402
 from protocols.mqtt.models import Telemetry  # noqa: E402
 from tests.support import services  # noqa: E402
 
@@ -104,10 +105,10 @@ def ingest(url: str, broker: services.Broker, args, messages: list[tuple[str, by
            prefix: str, hooks: bool) -> float:
     """Seconds from the first publish until every reading of `messages` is committed."""
     expected = len(messages) * args.cables * args.layers
-    workers = [IngestWorker(Settings(
+    workers = [ingest_worker(Settings(
         database_url=url, mqtt_url=broker.url, ingest_shared_subscription=args.workers > 1,
         mqtt_client_id=f"bench-ingest-{i}-{prefix}", ingest_batch_rows=args.batch_rows,
-        ingest_batch_messages=args.batch_messages, ingest_hooks=hooks))
+        ingest_batch_messages=args.batch_messages, ingest_hooks=hooks, auto_provision=True))
         for i in range(args.workers)]
     for w in workers:
         w.start()
@@ -188,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="then the same readings again with the ingest hooks (the alarm rules) "
                         "on: the on/off ratio")
     p.add_argument("--database-url", help="PostgreSQL server (a scratch database is made)")
+    tune_interpreter()  # as `grainlink central ingest` does: the figures are ingest's
     args = p.parse_args(argv)
     run(args)
     return 0

@@ -45,7 +45,9 @@ def units_for(granaries: list[int], cables_per_unit: int) -> list[tuple[int, int
 def write_bench_depot(folder: Path, granaries: int, buses: int, kind: str = "serial",
                       baud: int = 9600, scan_interval: str = "1h", cables_per_unit: int = 78,
                       mqtt_url: str = "mqtt://127.0.0.1:1883", metrics_port: int = 0,
-                      tcp_ports: list[int] | None = None) -> Path:
+                      tcp_ports: list[int] | None = None, unit_scan_every_s: float = 0) -> Path:
+    """`unit_scan_every_s`: how often the simulated units scan on their own (0: only when
+    told), so a poller that publishes each unit scan once has new scans to publish."""
     folder.mkdir(parents=True, exist_ok=True)
     code = f"BENCH-{uuid.uuid4().hex[:8]}"
     text = HEADER.format(code=code)
@@ -71,7 +73,8 @@ def write_bench_depot(folder: Path, granaries: int, buses: int, kind: str = "ser
     text += (f"broker: {{url: \"{mqtt_url}\", client_id: {code}-edge}}\n"
              f"state_dir: ./state-{code}\n"
              f"agent: {{clock_check: none, metrics_port: {metrics_port}, log_level: warning}}\n"
-             "simulation:\n  seed: 1\n  speed: 60\n  rtu_wire_time: true\n  unit_scan_every_s: 0\n"
+             "simulation:\n  seed: 1\n  speed: 60\n  rtu_wire_time: true\n"
+             f"  unit_scan_every_s: {unit_scan_every_s:g}\n"
              f"  {ports}: {{{', '.join(links)}}}\n")
     path = folder / "depot.yaml"
     path.write_text(text, encoding="utf-8")

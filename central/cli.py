@@ -1,4 +1,4 @@
-"""Subcommands of `grainlink central`: serve, ingest, migrate, user."""
+"""Subcommands of `grainlink central`: serve, ingest, migrate, user, depot."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     register_serve(sub)
     register_user(sub)
+    from central.depots.cli import register_depot
+
+    register_depot(sub)
+    from central.seed.cli import register_seed
+
+    register_seed(sub)
     # central-ingest: migrate, ingest
     from central.db.commands import register_migrate
     from central.ingest.commands import register_ingest

@@ -8,28 +8,26 @@
   (TimescaleDB drops chunks by policy); dead letters past `dead_letter_retention_days`.
 
 Each job is a plain function of (connection, settings) on an autocommit connection, run
-under an advisory lock so several `serve` processes do not repeat each other's work. Other
-parts add theirs as a `*_JOBS` dict in a module of JOB_MODULES (central.alarms.jobs, ...).
+under an advisory lock so several `serve` processes do not repeat each other's work. The
+scheduler runs the jobs it is given: central/wiring.py lists them all, these and the other
+parts' (alarms, lots, cameras).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import zlib
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
-from central.db import plain
-from central.db.migrate import STORAGE_VERSION
 from central.db.pool import connect
+from central.db.storage import recorded_path
+from central.db.storage import refresh_aggregates as refresh_views
 
 log = logging.getLogger("central.jobs")
 
 
-def storage_path(conn) -> str | None:
-    """'plain' or 'timescale' as recorded by migrate (None before the first migrate)."""
-    row = conn.execute("SELECT name FROM schema_migrations WHERE version = %s",
-                       (STORAGE_VERSION,)).fetchone()
-    return row[0].removeprefix("storage_") if row else None
+storage_path = recorded_path
 
 
 def _locked(conn, job: str) -> bool:
@@ -53,11 +51,7 @@ def refresh_aggregates(conn, settings=None) -> list[str]:
     """Refresh the materialized views (plain path); returns those refreshed."""
     if storage_path(conn) != "plain":
         return []
-    done = []
-    for sql in plain.refresh_statements():
-        conn.execute(sql)
-        done.append(sql.rsplit(" ", 1)[-1])
-    return done
+    return refresh_views(conn, "plain")
 
 
 def mark_offline(conn, settings) -> list[str]:
@@ -84,42 +78,16 @@ def apply_retention(conn, settings) -> dict[str, int]:
     return out
 
 
-# name -> (function(conn, settings), Settings attribute with its interval in seconds, or None
-# for hourly)
-JOBS = {
-    "refresh_aggregates": (refresh_aggregates, "aggregate_refresh_interval_s"),
-    "mark_offline": (mark_offline, "offline_check_interval_s"),
-    "apply_retention": (apply_retention, None),
-}
-
-# Other parts add jobs in the same shape as a module-level dict named `*_JOBS`.
-JOB_MODULES = ("central.alarms.jobs", "central.lots.jobs", "central.cameras.jobs")
+class Job(NamedTuple):
+    """A scheduled job: `fn(conn, settings)`, and the Settings attribute holding its interval
+    in seconds (None: hourly)."""
+    fn: Callable
+    interval_setting: str | None = None
 
 
-def all_jobs(modules: tuple[str, ...] = JOB_MODULES) -> dict:
-    """JOBS plus the job tables of the other parts that are installed."""
-    jobs = dict(JOBS)
-    for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-                continue
-            log.exception("job module %s failed to import", name)
-            continue
-        except Exception:
-            log.exception("job module %s failed to import", name)
-            continue
-        for attr, table in vars(module).items():
-            if attr.endswith("_JOBS") and isinstance(table, dict):
-                jobs.update(table)
-    return jobs
-# (central.alarms.jobs.ALARM_JOBS is picked up by all_jobs() through JOB_MODULES.)
-
-
-def run_job(settings, job: str) -> object:
-    """Run one job on its own connection; errors are logged and recorded, never raised."""
-    fn = all_jobs()[job][0]
+def run_job(settings, job: str, fn: Callable) -> object:
+    """Run `fn` as job `job` on its own connection; errors are logged and recorded, never
+    raised."""
     try:
         with connect(settings.database_url, autocommit=True,
                      application_name=f"grainlink-job {job}") as conn:
@@ -140,14 +108,14 @@ def run_job(settings, job: str) -> object:
         return None
 
 
-def start_jobs(settings):
-    """A started APScheduler BackgroundScheduler running every job; `.shutdown()` stops it."""
+def start_jobs(settings, jobs: Mapping[str, Job]):
+    """A started APScheduler BackgroundScheduler running these jobs; `.shutdown()` stops it."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(timezone="UTC")
-    for job, (_fn, interval_setting) in all_jobs().items():
+    for job, (fn, interval_setting) in jobs.items():
         seconds = getattr(settings, interval_setting) if interval_setting else 3600.0
-        scheduler.add_job(run_job, "interval", seconds=seconds, args=(settings, job), id=job,
+        scheduler.add_job(run_job, "interval", seconds=seconds, args=(settings, job, fn), id=job,
                           max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

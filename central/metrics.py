@@ -1,4 +1,5 @@
-"""A small in-process metrics registry rendered in Prometheus text format (`render()`).
+"""A small in-process metrics registry rendered in Prometheus text format (`render()`, the
+format itself in common/prometheus.py, shared with the edge agent).
 
 Counters only go up; gauges are set. Labels are fixed per sample key. Thread-safe, no
 dependencies; the API serves `render()` at /metrics.
@@ -8,37 +9,27 @@ from __future__ import annotations
 
 import threading
 
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels_text(labels: tuple[tuple[str, str], ...]) -> str:
-    if not labels:
-        return ""
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in labels) + "}"
+from common.prometheus import Labels, label_key, render_family, render_text
 
 
 class Metric:
     def __init__(self, name: str, help_text: str, kind: str) -> None:
         self.name, self.help, self.kind = name, help_text, kind
-        self._values: dict[tuple[tuple[str, str], ...], float] = {}
+        self._values: dict[Labels, float] = {}
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
-        return tuple(sorted((k, str(v)) for k, v in labels.items()))
+    def _key(labels: dict[str, str]) -> Labels:
+        return label_key(labels)
 
     def value(self, **labels: str) -> float:
         with self._lock:
             return self._values.get(self._key(labels), 0.0)
 
     def render(self) -> list[str]:
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}"]
         with self._lock:
-            items = sorted(self._values.items())
-        lines += [f"{self.name}{_labels_text(k)} {v:.17g}" for k, v in items]
-        return lines
+            items = list(self._values.items())
+        return render_family(self.name, self.kind, self.help, items)
 
 
 class Counter(Metric):
@@ -85,10 +76,7 @@ class Registry:
     def render(self) -> str:
         with self._lock:
             metrics = sorted(self._metrics.values(), key=lambda m: m.name)
-        lines: list[str] = []
-        for metric in metrics:
-            lines += metric.render()
-        return "\n".join(lines) + ("\n" if lines else "")
+        return render_text(metric.render() for metric in metrics)
 
 
 REGISTRY = Registry()

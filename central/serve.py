@@ -1,8 +1,12 @@
 """`grainlink central serve`: the API, the ingest worker and the scheduled jobs in one process.
 
-Order: migrate (unless skipped), start the ingest worker thread and the jobs, serve HTTP until
-SIGTERM/SIGINT, then stop the server (finishing requests), the jobs and the worker (which
-commits and acknowledges what it holds), and close the pool.
+The parts come from central/wiring.py. Order: migrate (unless skipped), start the ingest
+worker thread and the jobs, serve HTTP until SIGTERM/SIGINT, then stop the server (finishing
+requests), the jobs and the worker (which commits and acknowledges what it holds), and close
+the pool.
+
+When it runs ingest in-process (the default; `--no-ingest` does not), `serve` tunes the
+interpreter for ingest (central/ingest/runtime.py) and so for the API in the same process.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def serve(settings, migrate_first: bool = True) -> int:
     """Run everything until a signal; returns the process exit code."""
     import uvicorn
 
-    from central.api.app import create_app
+    from central import wiring
 
     if migrate_first:
         from central.db.commands import apply_migrations
@@ -61,10 +65,10 @@ def serve(settings, migrate_first: bool = True) -> int:
     previous = {sig: signal.signal(sig, lambda *_: stop_requested.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     worker = _start_ingest(settings) if settings.serve_ingest else None
-    scheduler = _start_jobs(settings) if settings.serve_jobs else None
-    notifier = _start_notifier(settings) if settings.serve_jobs else None
+    scheduler = wiring.start_scheduler(settings) if settings.serve_jobs else None
+    notifier = wiring.start_notifier(settings) if settings.serve_jobs else None
     try:
-        app = create_app(settings)
+        app = wiring.build_app(settings)
         config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
                                 log_level="info", access_log=False, lifespan="on")
         if not stop_requested.is_set():
@@ -83,21 +87,12 @@ def serve(settings, migrate_first: bool = True) -> int:
 
 
 def _start_ingest(settings):
-    from central.ingest.worker import IngestWorker
+    from central import wiring
+    from central.ingest.runtime import tune_interpreter
 
-    worker = IngestWorker(settings)
+    # Process-wide, so the API in this process runs with it too (see the module notes).
+    log.info("ingest runs in this process: interpreter tuned for it (central/ingest/runtime.py)")
+    tune_interpreter()
+    worker = wiring.ingest_worker(settings)
     worker.start()
     return worker
-
-
-def _start_notifier(settings):
-    """Alarm changes out to MQTT and webhooks, from the alarms' outbox (never blocks ingest)."""
-    from central.alarms.notify import start_notifier
-
-    return start_notifier(settings)
-
-
-def _start_jobs(settings):
-    from central.jobs import start_jobs
-
-    return start_jobs(settings)

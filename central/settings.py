@@ -12,14 +12,17 @@ import os
 import socket
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from common.mqtt_client import BrokerUrl, parse_broker_url
+
 ENV_PREFIX = "GRAINLINK_"
 SETTINGS_FILE_ENV = "GRAINLINK_SETTINGS_FILE"
+MQTT_SCHEMES = ("mqtt", "mqtts", "tcp", "ssl")
 
 
 class SettingsError(ValueError):
@@ -32,6 +35,15 @@ def _default_client_id() -> str:
     return f"grainlink-ingest-{host}"[:64]
 
 
+# National grade standards' moisture limits (domain.md §8), English and Chinese names.
+SAFE_MOISTURE_PCT = {
+    "wheat": 12.5, "小麦": 12.5, "maize": 14.0, "corn": 14.0, "玉米": 14.0,
+    "indica_paddy": 13.5, "籼稻": 13.5, "paddy": 13.5, "稻谷": 13.5,
+    "japonica_paddy": 14.5, "粳稻": 14.5, "soybean": 13.0, "大豆": 13.0,
+    "rapeseed": 8.0, "油菜籽": 8.0,
+}
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -39,9 +51,10 @@ class Settings(BaseModel):
     database_url: str = "postgresql://127.0.0.1:5432/test"
     db_pool_min: int = Field(1, ge=0)
     db_pool_max: int = Field(10, ge=1)
-    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    # Not in the settings' repr: either may hold the broker password (logs use mask_url).
+    mqtt_url: str = Field("mqtt://127.0.0.1:1883", repr=False)
     mqtt_username: str | None = None
-    mqtt_password: str | None = None
+    mqtt_password: str | None = Field(None, repr=False)
     mqtt_client_id: str = Field(default_factory=_default_client_id, min_length=1, max_length=64)
     mqtt_keepalive_s: int = Field(30, ge=5)
     mqtt_ca_file: str | None = None
@@ -53,7 +66,8 @@ class Settings(BaseModel):
     ingest_batch_rows: int = Field(100_000, ge=1)
     ingest_batch_latency_s: float = Field(0.25, gt=0)
     ingest_idle_flush_s: float = Field(0.02, gt=0)
-    # Run the hooks (alarm rules) in the ingest transaction. Off only to measure storage alone
+    # Run the hooks (alarm rules; central/wiring.py passes them to the worker only when on) in
+    # the ingest transaction. Off only to measure storage alone
     # (bench/central_ingest.py): a worker without hooks evaluates no alarms for its share.
     ingest_hooks: bool = True
     ingest_queue_max: int = Field(5_000, ge=1)   # messages held in memory
@@ -64,9 +78,26 @@ class Settings(BaseModel):
     clock_skew_tolerance_s: float = Field(300.0, gt=0)
     reading_max_age_days: float = Field(400.0, gt=0)
 
+    # --- depot identity (central/depots) ---
+    # Register a never-provisioned depot from its first layout (the demo, tests). Off: its
+    # layout waits for `grainlink central depot add` or a supervisor's approval.
+    auto_provision: bool = False
+
+    # --- data integrity (central/ingest/batches.py) ---
+    # A unit scan counter names one scan for this long (counters wrap at 65535 scans).
+    scan_counter_window_h: float = Field(24.0, gt=0)
+    # A batch-number jump wider than slack + rate x hours (the readings' times) is an anomaly,
+    # not missing batches: generous, a depot sends one message per granary per scan at most.
+    batch_rate_max_per_hour: float = Field(3600.0, gt=0)
+    batch_jump_slack: int = Field(1000, ge=0)
+
     # --- storage ---
     timescale: Literal["auto", "on", "off"] = "auto"
     compress_after_days: int = Field(7, ge=1)
+    # TimescaleDB rolls daily chunks up into compressed chunks of this many days: longer runs
+    # per sensor compress better, but each day's compression recompresses the open roll-up
+    # (central/db/timescale.py; 28 for the smallest store, 1 = no roll-up).
+    compress_rollup_days: int = Field(7, ge=1)
     raw_retention_days: int | None = Field(None, ge=1)
     aggregate_refresh_window_days: int = Field(30, ge=1)
     dead_letter_retention_days: int = Field(90, ge=1)
@@ -90,12 +121,33 @@ class Settings(BaseModel):
 
     # --- reserve accounts ---
     shelf_life_warning_days: int = Field(30, ge=0, le=3650)
+    # safe moisture (安全水分, wet basis %) per variety; keys as depots write the variety
+    safe_moisture_pct: dict[str, float] = Field(default_factory=lambda: dict(SAFE_MOISTURE_PCT))
+    intake_impurity_max_pct: float = Field(1.0, ge=0, le=100)
+    intake_moisture_hard_margin_pp: float = Field(3.0, ge=0, le=100)  # never straight in beyond
+    stocktake_tolerance_pct: float = Field(3.0, gt=0, le=100)
+    semi_safe_margin_pp: float = Field(2.0, ge=0, le=100)   # 半安全: up to this above safe moisture
+    # data completeness reads the hourly scan aggregate: given for scopes up to this many depots
+    figures_completeness_max_depots: int = Field(50, ge=0)
+    rectification_check_interval_s: float = Field(3600.0, gt=0)
 
     # --- serve (used by central-api's `serve`) ---
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)
     serve_ingest: bool = True
     serve_jobs: bool = True
+
+    @field_validator("safe_moisture_pct", mode="before")
+    @classmethod
+    def _json_mapping(cls, v):
+        # the environment gives a JSON object as text
+        if isinstance(v, str):
+            import json
+            try:
+                return json.loads(v)
+            except ValueError as exc:
+                raise ValueError(f"a JSON object of variety: percent ({exc})") from None
+        return v
 
     @field_validator("database_url")
     @classmethod
@@ -117,7 +169,7 @@ class Settings(BaseModel):
     @classmethod
     def _check_mqtt_url(cls, v: str) -> str:
         u = urlparse(v)
-        if u.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+        if u.scheme not in MQTT_SCHEMES:
             raise ValueError("must be mqtt://host:port or mqtts://host:port")
         if not u.hostname:
             raise ValueError("has no host")
@@ -138,24 +190,26 @@ class Settings(BaseModel):
 
     # --- derived ---
     @property
+    def mqtt_broker(self) -> BrokerUrl:
+        return parse_broker_url(self.mqtt_url, schemes=MQTT_SCHEMES, default_host="127.0.0.1")
+
+    @property
     def mqtt_host(self) -> str:
-        return urlparse(self.mqtt_url).hostname or "127.0.0.1"
+        return self.mqtt_broker.host
 
     @property
     def mqtt_tls(self) -> bool:
-        return urlparse(self.mqtt_url).scheme in ("mqtts", "ssl")
+        return self.mqtt_broker.tls
 
     @property
     def mqtt_port(self) -> int:
-        return urlparse(self.mqtt_url).port or (8883 if self.mqtt_tls else 1883)
+        return self.mqtt_broker.port
 
     @property
     def mqtt_credentials(self) -> tuple[str | None, str | None]:
         """Username/password: the explicit settings, else those in the URL."""
-        u = urlparse(self.mqtt_url)
-        user = self.mqtt_username or (unquote(u.username) if u.username else None)
-        password = self.mqtt_password or (unquote(u.password) if u.password else None)
-        return user, password
+        b = self.mqtt_broker
+        return self.mqtt_username or b.username, self.mqtt_password or b.password
 
     @property
     def offline_after_s(self) -> float:

@@ -16,6 +16,11 @@ from datetime import datetime
 from protocols.mqtt.topics import valid_code
 
 ROLES = ("admin", "province", "city", "county", "depot")
+# Job roles (domain.md §10, api.md v1.1), held within the user's scope; several allowed.
+JOB_ROLES = ("keeper", "inspector", "manager", "supervisor", "admin")
+# What the old role names mean as job roles (a read-only user holds none).
+LEGACY_JOB_ROLES = {"admin": ("admin",), "depot": ("keeper", "manager"),
+                    "province": ("supervisor",), "city": ("supervisor",), "county": ("supervisor",)}
 ADMIN_SCOPE = "000000"
 TOKEN_PREFIX = "glk_"
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -29,9 +34,13 @@ class UserError(ValueError):
 @dataclass(frozen=True)
 class User:
     name: str
-    role: str
+    role: str          # the kind of scope: admin, province, city, county or depot
     scope: str
     can_write: bool
+    roles: frozenset[str] = frozenset()   # job roles
+
+    def holds(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
 
 
 @dataclass(frozen=True)
@@ -42,28 +51,59 @@ class UserRow:
     can_write: bool
     created_at: datetime
     revoked_at: datetime | None
+    roles: tuple[str, ...] = ()
+
+
+def scope_kind(scope: str) -> str:
+    """The kind of scope a code names: 000000 admin, a 6-digit region code by its zeros, else
+    a depot code."""
+    if scope == ADMIN_SCOPE:
+        return "admin"
+    if _REGION.match(scope or ""):
+        if scope.endswith("0000"):
+            return "province"
+        return "city" if scope.endswith("00") else "county"
+    return "depot"
+
+
+def parse_roles(text: str, scope: str) -> tuple[str, tuple[str, ...]]:
+    """`--role` as given: an old role name (kept as the scope kind, mapped to job roles) or a
+    comma list of job roles (the scope kind then comes from the scope code)."""
+    names = [r.strip() for r in (text or "").split(",") if r.strip()]
+    if len(names) == 1 and names[0] in ROLES and names[0] != "admin":
+        return names[0], LEGACY_JOB_ROLES[names[0]]
+    if names == ["admin"]:
+        return "admin", ("admin",)
+    unknown = [r for r in names if r not in JOB_ROLES]
+    if not names or unknown:
+        raise UserError(f"角色 {text!r}：可用 {', '.join(ROLES)} 之一，或岗位角色 "
+                        f"{', '.join(JOB_ROLES)}（多个用逗号分隔）")
+    kind = scope_kind(scope)
+    if "admin" in names and kind != "admin":
+        raise UserError(f"范围 {scope!r}：岗位角色 admin 的范围须为 {ADMIN_SCOPE}")
+    return kind, tuple(dict.fromkeys(names))
 
 
 def validate_user(name: str, role: str, scope: str) -> None:
     """Raise UserError unless name, role and scope fit together (GB/T 2260 region codes)."""
     if not _NAME.match(name or ""):
-        raise UserError(f"name {name!r}: use 1-64 letters, digits, '_', '.', '@' or '-'")
+        raise UserError(f"用户名 {name!r}：须为 1–64 个字母、数字或 '_'、'.'、'@'、'-'")
     if role not in ROLES:
-        raise UserError(f"role {role!r}: must be one of {', '.join(ROLES)}")
+        raise UserError(f"角色 {role!r}：须为 {', '.join(ROLES)} 之一")
     if role == "depot":
         if not valid_code(scope):
-            raise UserError(f"scope {scope!r}: a depot scope is a depot code ([A-Za-z0-9_-]{{1,64}})")
+            raise UserError(f"范围 {scope!r}：库点用户的范围是库点编码（[A-Za-z0-9_-]{{1,64}}）")
         return
     if not _REGION.match(scope or ""):
-        raise UserError(f"scope {scope!r}: role {role} needs a 6-digit region code")
+        raise UserError(f"范围 {scope!r}：角色 {role} 需要 6 位行政区划代码")
     if role == "admin" and scope != ADMIN_SCOPE:
-        raise UserError(f"scope {scope!r}: role admin takes scope {ADMIN_SCOPE}")
+        raise UserError(f"范围 {scope!r}：角色 admin 的范围须为 {ADMIN_SCOPE}")
     if role == "province" and (scope[2:] != "0000" or scope[:2] == "00"):
-        raise UserError(f"scope {scope!r}: a province code ends in 0000 (e.g. 430000)")
+        raise UserError(f"范围 {scope!r}：省级代码以 0000 结尾（如 430000）")
     if role == "city" and (scope[4:] != "00" or scope[2:4] == "00"):
-        raise UserError(f"scope {scope!r}: a city code ends in 00 but not 0000 (e.g. 430100)")
+        raise UserError(f"范围 {scope!r}：市级代码以 00 结尾、不以 0000 结尾（如 430100）")
     if role == "county" and scope[4:] == "00":
-        raise UserError(f"scope {scope!r}: a county code does not end in 00 (e.g. 430102)")
+        raise UserError(f"范围 {scope!r}：县级代码不以 00 结尾（如 430102）")
 
 
 def region_prefix(role: str, scope: str) -> str | None:
@@ -80,21 +120,25 @@ def hash_token(token: str) -> bytes:
 
 
 def add_user(conn, name: str, role: str, scope: str, can_write: bool = True) -> str:
-    """Create the user (or re-create a revoked one) and return its new token, shown only once."""
-    validate_user(name, role, scope)
+    """Create the user (or re-create a revoked one) and return its new token, shown only once.
+    `role` is an old role name or a comma list of job roles."""
+    kind, job_roles = parse_roles(role, scope)
+    validate_user(name, kind, scope)
+    job_roles = job_roles if can_write else ()
     token = new_token()
     row = conn.execute(
-        """INSERT INTO users (name, role, scope, can_write, token_sha256)
-           VALUES (%s, %s, %s, %s, %s)
+        """INSERT INTO users (name, role, scope, can_write, token_sha256, job_roles)
+           VALUES (%s, %s, %s, %s, %s, %s)
            ON CONFLICT (name) DO UPDATE
              SET role = EXCLUDED.role, scope = EXCLUDED.scope, can_write = EXCLUDED.can_write,
-                 token_sha256 = EXCLUDED.token_sha256, created_at = now(), revoked_at = NULL
+                 token_sha256 = EXCLUDED.token_sha256, created_at = now(), revoked_at = NULL,
+                 job_roles = EXCLUDED.job_roles
              WHERE users.revoked_at IS NOT NULL
            RETURNING name""",
-        (name, role, scope, can_write, hash_token(token)),
+        (name, kind, scope, can_write, hash_token(token), list(job_roles)),
     ).fetchone()
     if row is None:
-        raise UserError(f"user {name!r} already exists (revoke it first to issue a new token)")
+        raise UserError(f"用户 {name!r} 已存在（先吊销，才能重新签发令牌）")
     return token
 
 
@@ -104,14 +148,33 @@ def revoke_user(conn, name: str) -> None:
         (name,),
     ).fetchone()
     if row is None:
-        raise UserError(f"user {name!r}: no such active user")
+        raise UserError(f"用户 {name!r}：没有这个在用的用户")
+
+
+def change_role(conn, name: str, role: str, grant: bool) -> tuple[str, ...]:
+    """Grant or revoke one job role; the change is logged. Returns the roles held after it."""
+    if role not in JOB_ROLES:
+        raise UserError(f"岗位角色 {role!r}：须为 {', '.join(JOB_ROLES)} 之一")
+    row = conn.execute("SELECT scope, job_roles FROM users WHERE name = %s AND revoked_at IS NULL",
+                       (name,)).fetchone()
+    if row is None:
+        raise UserError(f"用户 {name!r}：没有这个在用的用户")
+    scope, held = row
+    if grant and role == "admin" and scope != ADMIN_SCOPE:
+        raise UserError(f"用户 {name!r}：岗位角色 admin 的范围须为 {ADMIN_SCOPE}，而不是 {scope}")
+    roles = [r for r in held if r != role] + ([role] if grant else [])
+    conn.execute("UPDATE users SET job_roles = %s, can_write = %s WHERE name = %s",
+                 (roles, bool(roles), name))
+    conn.execute("INSERT INTO user_role_changes (name, change, role) VALUES (%s, %s, %s)",
+                 (name, "grant" if grant else "revoke", role))
+    return tuple(roles)
 
 
 def list_users(conn) -> list[UserRow]:
     rows = conn.execute(
-        "SELECT name, role, scope, can_write, created_at, revoked_at FROM users ORDER BY name"
-    ).fetchall()
-    return [UserRow(*r) for r in rows]
+        "SELECT name, role, scope, can_write, created_at, revoked_at, job_roles FROM users"
+        " ORDER BY name").fetchall()
+    return [UserRow(*r[:6], tuple(r[6])) for r in rows]
 
 
 def user_for_token(conn, token: str) -> User | None:
@@ -119,8 +182,8 @@ def user_for_token(conn, token: str) -> User | None:
     if not token:
         return None
     row = conn.execute(
-        "SELECT name, role, scope, can_write FROM users"
+        "SELECT name, role, scope, can_write, job_roles FROM users"
         " WHERE token_sha256 = %s AND revoked_at IS NULL",
         (hash_token(token),),
     ).fetchone()
-    return User(*row) if row else None
+    return User(*row[:4], frozenset(row[4])) if row else None

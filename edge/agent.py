@@ -1,33 +1,39 @@
-"""The edge agent: configuration, bus pollers, outbox, uplink, scheduler, metrics, tied together."""
+"""The edge agent's composition root: builds every part from the configuration and hands
+each the narrow things it needs. A reading goes modbus/ (BusPoller) → readings/ (Collector)
+→ outbox/ (Outbox) → uplink/ (Uplink); status/ reports on them all."""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from edge.clock import clock_synchronised
-from edge.collect import Collector
 from edge.config import EdgeConfig
-from edge.metrics import Metrics, MetricsServer
-from edge.modbus.bus import BusPoller, UnitResult
+from edge.modbus.bus import BusPoller
 from edge.modbus.counters import ErrorCounters
-from edge.outbox import Outbox
-from edge.outbox_limits import OutboxLimits
-from edge.scheduler import BusWorkers, EdgeScheduler
-from edge.status_report import StatusReporter
-from edge.uplink import Uplink
+from edge.outbox.outbox import Outbox
+from edge.polling.jobs import PollJobs
+from edge.polling.scheduler import BusWorkers, EdgeScheduler
+from edge.readings.clock import clock_synchronised
+from edge.readings.collector import Collector
+from edge.readings.ledger import ScanLedger
+from edge.status.metrics import Metrics, MetricsServer
+from edge.status.report import StatusReporter
+from edge.uplink.commands import CommandAction, dispatch
+from edge.uplink.uplink import LinkStats, Uplink
 from protocols.depot.layout import layout_message
 from protocols.depot.model import SerialBus
 from protocols.mqtt import topics
-from protocols.mqtt.models import Command, Event
+from protocols.mqtt.models import CameraStatus, Command, Event, Message
 from protocols.timefmt import utc_now
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from edge.camera.service import CameraService
 
-COMMAND_WAIT_S = 600.0
+log = logging.getLogger(__name__)
 
 
 class EdgeAgent:
@@ -47,24 +53,30 @@ class EdgeAgent:
         self.metrics = Metrics()
         self.counters = ErrorCounters()
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
-        buf = self.config.buffer
-        self.outbox = Outbox(
-            cfg.outbox_path, self.code,
-            OutboxLimits(max_rows=buf.max_rows, max_age_s=buf.max_age, when_full=buf.when_full,
-                         history_days=buf.history_days),
-            max_payload_bytes=self.config.broker.max_payload_bytes,
-        )
-        self.pollers: dict[str, BusPoller] = {}
-        for bus in self.config.buses:
-            device = cfg.serial_device(bus) if isinstance(bus, SerialBus) else None
-            self.pollers[bus.name] = BusPoller(self.config, bus, self.counters, device=device, wall=wall)
+        self.outbox = Outbox(cfg.outbox_path, self.code, self.config.buffer,
+                             max_payload_bytes=self.config.broker.max_payload_bytes)
+        # Which unit scan got which time, in the outbox's own file (stamped once per scan counter).
+        self.ledger = ScanLedger(transaction=self.outbox.transaction)
+        self.pollers: dict[str, BusPoller] = {
+            bus.name: BusPoller(self.config, bus, self.counters, wall=wall,
+                                device=cfg.serial_device(bus) if isinstance(bus, SerialBus) else None,
+                                committed=self.ledger.is_committed)
+            for bus in self.config.buses
+        }
         probe = clock_ok or (lambda: clock_synchronised(self.config.agent.clock_check))
         self.uplink: Uplink | None = None
+        self.cameras: CameraService | None = None
         self.collector = Collector(self.config, self.outbox, self.metrics, probe,
-                                   on_committed=self._kick, wall=wall)
+                                   on_committed=self._wake_uplink, wall=wall, ledger=self.ledger)
         self.workers = BusWorkers(list(self.pollers))
         self.scheduler = EdgeScheduler(self.workers, clock=wall)
-        self.reporter = StatusReporter(self)
+        self.polling = PollJobs(self.config, self.pollers, self.workers, self.collector,
+                                self.queue_message, wall)
+        self.reporter = StatusReporter(
+            self.code, [g.code for g in self.config.granaries], outbox=self.outbox,
+            pollers=self.pollers, counters=self.counters, clock=self.collector, wall=wall,
+            link=self._link_stats, cameras=self._camera_statuses,
+        )
         if with_uplink:
             self.uplink = Uplink(
                 cfg.broker, self.code, self.outbox, self.on_command,
@@ -76,8 +88,7 @@ class EdgeAgent:
             MetricsServer(self.metrics, self.reporter.status_dict, self.config.agent.metrics_host, port)
             if port > 0 else None
         )
-        self.reporter.describe_metrics()
-        self._bus_ok: dict[str, bool] = {}
+        self.reporter.describe_metrics(self.metrics)
         self._stopped = threading.Event()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -92,8 +103,12 @@ class EdgeAgent:
         ))
         if self.uplink:
             self.uplink.start()
-        self._schedule()
-        self.cameras = self._start_cameras()  # own threads: cameras never delay polling
+        self.polling.schedule(self.scheduler)
+        self.scheduler.every("status", self.config.schedules.status_interval, self.heartbeat,
+                             start_now=False)
+        self.scheduler.every("housekeeping", self.config.schedules.housekeeping_interval,
+                             self.housekeeping, start_now=False)
+        self.start_cameras()  # own threads: cameras never delay polling
         self.scheduler.start()
         log.info("edge agent for %s started", self.code, extra={"depot": self.code})
 
@@ -102,7 +117,7 @@ class EdgeAgent:
             return
         self._stopped.set()
         self.scheduler.shutdown()
-        if getattr(self, "cameras", None):
+        if self.cameras:
             self.cameras.stop()
         self.collector.release_held()
         for poller in self.pollers.values():
@@ -114,55 +129,39 @@ class EdgeAgent:
         self.outbox.close()
         log.info("edge agent for %s stopped", self.code)
 
-    def _start_cameras(self):
-        """The camera service, imported only for a depot that has cameras: OpenCV and numpy
-        would otherwise cost every agent ~25 MB of memory on a 1 GB box."""
-        if not self.config.cameras:
-            return None
-        from edge.camera.service import start_cameras
+    def start_cameras(self) -> CameraService | None:
+        """Start the depot's cameras and feed them every air reading polled. The camera
+        package is imported only for a depot that has cameras: OpenCV and numpy would
+        otherwise cost every agent's memory on a small box."""
+        if not self.config.cameras or self.cameras:
+            return self.cameras
+        from edge.camera.service import CameraService
 
-        return start_cameras(self)
+        self.cameras = CameraService(
+            self.config.cameras, self.code, self.queue_message, self.wall,
+            base_dir=os.path.dirname(os.path.abspath(self.cfg.source)), live=self.config.live,
+        ).start()
+        self.collector.add_air_listener(self.cameras.on_air)
+        return self.cameras
 
-    def _schedule(self) -> None:
-        sched = self.config.schedules
-        for bus_name, poller in self.pollers.items():
-            granaries = sorted({u.granary for u in poller.bus.units if u.cables and u.granary})
-            for i, code in enumerate(granaries):
-                interval = self.config.scan_interval_s(self.config.granary(code))
-                self.scheduler.bus_every(f"scan:{code}:{bus_name}", bus_name, interval,
-                                         lambda c=code, b=bus_name: self.scan(c, b), stagger_s=0.01 * i)
-            if self._air_units(bus_name):
-                self.scheduler.bus_every(f"air:{bus_name}", bus_name, sched.air_interval,
-                                         lambda b=bus_name: self.read_air(b))
-        self.scheduler.every("status", sched.status_interval, self.heartbeat, start_now=False)
-        self.scheduler.every("housekeeping", sched.housekeeping_interval, self.housekeeping, start_now=False)
+    # ---- what the parts are handed ---------------------------------------------------------
 
-    def _kick(self) -> None:
+    def queue_message(self, kind: str, message: Message) -> None:
+        """Commit an event, snapshot or command result to the outbox and wake the uplink."""
+        self.outbox.add_message(kind, message)
+        self._wake_uplink()
+
+    def _wake_uplink(self) -> None:
         if self.uplink:
             self.uplink.kick()
 
-    # ---- jobs (scan and air run on their bus's worker thread) ------------------------------
+    def _link_stats(self) -> LinkStats | None:
+        return self.uplink.link_stats() if self.uplink else None
 
-    def scan(self, granary: str, bus: str) -> list[UnitResult]:
-        """Scan the cables of `granary` wired to `bus` and commit them."""
-        results = self.pollers[bus].scan_granary(granary)
-        self.collector.record(results, "grain")
-        self._check_bus(bus)
-        return results
+    def _camera_statuses(self) -> list[CameraStatus]:
+        return self.cameras.statuses() if self.cameras else []
 
-    def _air_units(self, bus: str) -> list[tuple[int, str]]:
-        """(address, what) of the units read on the air schedule of `bus`."""
-        poller = self.pollers[bus]
-        out = [(u.address, "thrh") for u in poller.bus.units if u.air and not u.cables]
-        on_air = sorted({s.address for s in self.config.air if s.bus == bus})
-        return out + [(a, "air") for a in on_air]
-
-    def read_air(self, bus: str) -> list[UnitResult]:
-        poller = self.pollers[bus]
-        results = [poller.poll(address, what) for address, what in self._air_units(bus)]
-        self.collector.record(results, "air")
-        self._check_bus(bus)
-        return results
+    # ---- scheduled jobs besides polling ----------------------------------------------------
 
     def heartbeat(self) -> None:
         self.collector.release_held()
@@ -174,50 +173,18 @@ class EdgeAgent:
         self.collector.release_held()
         log.info("housekeeping: %s", out, extra=out)
 
-    def _check_bus(self, bus: str) -> None:
-        ok = self.pollers[bus].ok
-        was = self._bus_ok.get(bus, True)
-        self._bus_ok[bus] = ok
-        if ok != was:
-            poller = self.pollers[bus]
-            self.outbox.add_message(topics.EVENTS, Event(
-                depot=self.code, ts=self.wall(), kind="bus_ok" if ok else "bus_fault", subject=bus,
-                detail={"failing_units": sorted(poller.health.dead_units),
-                        "last_error": poller.health.last_error or ""},
-            ))
-            self._kick()
-
     # ---- commands --------------------------------------------------------------------------
 
-    def scan_now(self, granary: str | None = None) -> list[Future]:
-        """Queue an immediate scan of one granary (or all) on the buses that wire it."""
-        codes = [granary] if granary else [g.code for g in self.config.granaries]
-        known = {g.code for g in self.config.granaries}
-        if granary and granary not in known:
-            raise ValueError(f"unknown granary {granary}")
-        futures = []
-        for bus_name, poller in self.pollers.items():
-            for code in codes:
-                if poller.units_of_granary(code):
-                    fut = self.workers.submit(bus_name, f"now:{code}", lambda c=code, b=bus_name: self.scan(c, b))
-                    if fut is not None:
-                        futures.append(fut)
-        return futures
+    def on_command(self, command: Command) -> str | None:
+        """The agent's actions for central's commands (run on the uplink's command thread)."""
+        actions: dict[str, CommandAction] = {"scan_now": self.polling.scan_now,
+                                             "republish_layout": self._republish_layout}
+        if self.cameras:
+            actions["snapshot"] = self.cameras.snapshot_command
+            actions["live_start"] = actions["live_stop"] = self.cameras.live_command
+        return dispatch(actions)(command)
 
-    def on_command(self, command: Command) -> str:
-        if command.action == "scan_now":
-            futures = self.scan_now(command.granary)
-            results = [r for f in futures for r in (f.result(timeout=COMMAND_WAIT_S) or [])]
-            ok = sum(1 for r in results if r.ok)
-            failed = [f"{r.bus}/{r.unit.address}" for r in results if not r.ok]
-            detail = f"scanned {ok} unit(s)" + (f"; no answer from {', '.join(failed)}" if failed else "")
-            if not ok and failed:
-                raise RuntimeError(detail)
-            return detail
-        if command.action == "snapshot" and getattr(self, "cameras", None):
-            return self.cameras.snapshot_command(command)
-        if command.action == "republish_layout":
-            if self.uplink:
-                self.uplink.republish_layout()
-            return "layout republished"
-        raise ValueError(f"action {command.action} is not supported by this agent")
+    def _republish_layout(self, _command: Command) -> str:
+        if self.uplink:
+            self.uplink.republish_layout()
+        return "layout republished"

@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.mqtt_settings import BrokerSettings, default_client_id
+from common.secrets import SecretError
+from edge.uplink.broker import URL_ENV, BrokerSettings
 from protocols.depot.loader import (
     ConfigErrors,
     ConfigProblem,
@@ -82,26 +83,17 @@ def config_from_text(text: str, source: str, environ: dict[str, str] | None = No
 
 
 def _broker_settings(depot: DepotConfig, source: str, env, report) -> BrokerSettings:
-    b = depot.broker
-    if b.password_env and b.password_env not in env:
-        report(("broker", "password_env"), f"environment variable {b.password_env} is not set")
-    if b.password_file and not os.access(resolve_path(source, b.password_file), os.R_OK):
-        report(("broker", "password_file"), f"cannot read {resolve_path(source, b.password_file)}")
-    missing_password = (b.password_env and b.password_env not in env) or (
-        b.password_file and not os.access(resolve_path(source, b.password_file), os.R_OK)
-    )
-    if missing_password:
-        return BrokerSettings()
     try:
         settings = BrokerSettings.from_config(
-            b, config_dir=os.path.dirname(os.path.abspath(source)), environ=env,
+            depot.broker, config_dir=os.path.dirname(os.path.abspath(source)), environ=env,
         )
+    except SecretError as exc:
+        report(("broker", f"password_{exc.source}"), exc.reason)
+        return BrokerSettings()
     except ValueError as exc:
-        origin = "GRAINLINK_MQTT_URL" if env.get("GRAINLINK_MQTT_URL") else "broker.url"
+        origin = URL_ENV if env.get(URL_ENV) else "broker.url"
         report(("broker", "url"), f"{origin}: {exc}")
         return BrokerSettings()
-    if settings.client_id is None:
-        settings = BrokerSettings(**{**settings.__dict__, "client_id": default_client_id(depot.depot.code)})
     return settings
 
 

@@ -1,6 +1,6 @@
 """The `grainlink` command: one entry point, one subcommand group per part of the system.
 
-Each group lives beside the code it drives (`edge/cli.py`, `central/cli.py`, ...) and exposes
+Each group lives beside the code it drives (`edge/cli/`, `central/cli.py`, ...) and exposes
 `register(parser)`, which adds its subcommands; a subcommand sets `func(args) -> int`.
 Group modules keep heavy imports inside their handlers so `grainlink --help` stays fast.
 """
@@ -8,16 +8,21 @@ Group modules keep heavy imports inside their handlers so `grainlink --help` sta
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
+
+import central.cli
+import edge.cli
+import grainlink.demo.cli
+import protocols.cli
+import simulators.cli
 
 # (group name, module that registers it, one-line help)
 GROUPS = [
-    ("edge", "edge.cli", "the depot edge agent: run, check a configuration, scan a bus, status"),
-    ("central", "central.cli", "the central service: serve, ingest, migrate, users"),
-    ("sim", "simulators.cli", "device simulators: a whole simulated depot"),
-    ("demo", "grainlink.demo.cli", "a simulated province in miniature, end to end, in one command"),
-    ("protocols", "protocols.cli", "the contracts as code: register profiles, message schemas"),
+    ("edge", edge.cli, "the depot edge agent: run, check a configuration, probe a unit, status, history"),
+    ("central", central.cli, "the central service: serve, ingest, migrate, users, depots, seed"),
+    ("sim", simulators.cli, "device simulators: a whole simulated depot"),
+    ("demo", grainlink.demo.cli, "a simulated province in miniature, end to end, in one command"),
+    ("protocols", protocols.cli, "the contracts as code: register profiles, message schemas"),
 ]
 
 
@@ -27,10 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="grainlink: grain-condition monitoring for reserve depots.",
     )
     groups = parser.add_subparsers(dest="group", metavar="GROUP")
-    for name, module_name, help_text in GROUPS:
+    for name, module, help_text in GROUPS:
         sub = groups.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(func=_help_of(sub))
-        module = importlib.import_module(module_name)
         module.register(sub)
     return parser
 

@@ -40,9 +40,13 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     profiles = commands.add_parser(
         "profiles",
-        help="list the built-in Modbus register profiles",
-        description="List the built-in Modbus register profiles.",
+        help="list the Modbus register profiles: built-in and loaded, with their settings",
+        description="List the built-in Modbus register profiles and those of a depot file's "
+        "`profiles:` (--config) or of profile files and folders given here, with their settings; "
+        "exit 1 if a profile has a problem (each named by file, line and setting).",
     )
+    profiles.add_argument("--config", type=Path, default=None, help="a depot file: list its profiles too")
+    profiles.add_argument("paths", nargs="*", type=Path, help="profile files or folders of them")
     profiles.set_defaults(func=cmd_profiles)
 
 
@@ -106,14 +110,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def cmd_profiles(_args: argparse.Namespace) -> int:
+def cmd_profiles(args: argparse.Namespace) -> int:
     try:
-        from protocols.modbus.profiles import BUILTIN_PROFILES
+        from protocols.depot.loader import ConfigErrors, parse_depot_config, read_profile_files
+        from protocols.modbus.profiles import BUILTIN_PROFILES, describe_profile, read_profiles_yaml
     except ImportError as exc:
         print(f"register profiles are not available: {exc}", file=sys.stderr)
         return 1
-    for name, profile in sorted(BUILTIN_PROFILES.items()):
-        kind = getattr(profile, "kind", "?")
-        fc = getattr(profile, "function_code", "?")
-        print(f"{name}\tkind={kind}\tfunction_code={fc}")
-    return 0
+    rows = [(name, "built-in", profile) for name, profile in sorted(BUILTIN_PROFILES.items())]
+    failures = 0
+    config = getattr(args, "config", None)
+    if config is not None:
+        try:
+            depot = parse_depot_config(config.read_text(encoding="utf-8"), str(config))
+        except OSError as exc:
+            print(f"{config}: cannot read the file: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        except ConfigErrors as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        sources = depot.profile_sources
+        rows += [(name, sources.get(name, str(config)), p) for name, p in sorted(depot.vendor_profiles.items())]
+    for path in getattr(args, "paths", None) or []:
+        try:
+            files = read_profile_files(str(path))
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            failures += 1
+            continue
+        for file, text in files:
+            found, problems, _ = read_profiles_yaml(text, file)
+            for line, setting, message in problems:
+                print(f"{file}:{line}: {setting}: {message}" if line else f"{file}: {setting}: {message}",
+                      file=sys.stderr)
+            failures += bool(problems)
+            rows += [(name, file, p) for name, p in sorted(found.items())]
+    for name, source, profile in rows:
+        print(f"{name}\t{source}\t{describe_profile(profile)}")
+    return 1 if failures else 0

@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
 ensure_venv "camera,demo"
+ensure_live_view
+ensure_web || echo "grainlink: the dashboard will say its pages are not built" >&2
 exec "$VENV/bin/grainlink" demo "$@"

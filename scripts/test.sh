@@ -8,5 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/venv.sh
 ensure_venv "test,camera,demo"
 ensure_chromium
+ensure_live_view
+ensure_web || echo "grainlink: the browser tests of the web pages will skip" >&2
 "$VENV/bin/ruff" check .
 exec "$VENV/bin/python" -m pytest "$@"

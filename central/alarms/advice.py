@@ -1,11 +1,10 @@
-"""The advisor plugged into the granary `latest` answer (central/api/advice_hook.py):
+"""The advisor of the granary `latest` answer (central/wiring.py hands it to the API):
 cooling-ventilation advice (domain.md §4) and the grain's equilibrium moisture at the
 indoor air's conditions. Advice, never an alarm."""
 
 from __future__ import annotations
 
-from central.alarms.thresholds_store import thresholds_for
-from central.api.advice_hook import register_advisor
+from central.alarms.state.thresholds_store import thresholds_for
 from central.rules.advice import cooling_ventilation
 from protocols.domain.emc import UnknownGrainError, db_to_wb, emc_db
 
@@ -36,10 +35,12 @@ def emc_item(grain: str | None, indoor: dict | None) -> dict | None:
             "indoor_rh_pct": indoor["rh_pct"]}
     try:
         m_db = emc_db(indoor["temp_c"], indoor["rh_pct"], grain)
-    except UnknownGrainError as exc:
-        return {**item, "emc_wb_pct": None, "emc_db_pct": None, "reason": str(exc)}
-    except ValueError as exc:  # RH of 0 or 100, temperature out of the equation's range
-        return {**item, "emc_wb_pct": None, "emc_db_pct": None, "reason": str(exc)}
+    except UnknownGrainError:
+        return {**item, "emc_wb_pct": None, "emc_db_pct": None,
+                "reason": f"粮种 {grain} 没有平衡水分方程，无法计算"}
+    except ValueError:  # RH of 0 or 100, temperature out of the equation's range
+        return {**item, "emc_wb_pct": None, "emc_db_pct": None,
+                "reason": "仓温或仓湿超出平衡水分方程的适用范围，无法计算"}
     return {**item, "emc_db_pct": round(m_db, 2), "emc_wb_pct": round(db_to_wb(m_db), 2)}
 
 
@@ -51,5 +52,3 @@ def granary_advice(latest: dict, conn) -> list[dict]:
     items = [ventilation_item(latest, th), emc_item(row[0] if row else None, latest.get("indoor"))]
     return [i for i in items if i is not None]
 
-
-register_advisor(granary_advice)

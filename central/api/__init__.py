@@ -1,1 +1,1 @@
-"""The central HTTP API (FastAPI): `central.api.app.create_app(settings)`."""
+"""The central HTTP API (FastAPI); central/wiring.py assembles it (`build_app(settings)`)."""

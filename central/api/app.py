@@ -1,22 +1,27 @@
-"""The central HTTP API: `create_app(settings)` builds the FastAPI application."""
+"""The central HTTP API: `create_app(settings, routes, advisors=...)` builds the FastAPI
+application from the routers and advisors it is given (central/wiring.py lists them)."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from central.api import system
+from central.api.advice_hook import AdviceSource, Advisor
 from central.api.errors import install_error_handlers
+from central.api.input_guard import InputGuard
 from central.api.request_metrics import RequestMetrics
-from central.api.routes import ROUTERS
+from central.api.security_headers import SecurityHeaders
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings, pool=None) -> FastAPI:
-    """The app for these settings. Without a `pool` (psycopg_pool.ConnectionPool) the app
+def create_app(settings, routes: Sequence[tuple[str, APIRouter]], *,
+               advisors: Sequence[Advisor] = (), pool=None) -> FastAPI:
+    """The app for these settings with these (prefix, router) pairs, in order, and the
+    advisors of `/latest`. Without a `pool` (psycopg_pool.ConnectionPool) the app
     opens its own with `central.db.pool.get_pool(settings)` when it starts and closes it when
     it stops."""
 
@@ -38,16 +43,19 @@ def create_app(settings, pool=None) -> FastAPI:
         version="1",
         description="Grain conditions of reserve depots: depots, readings, alarms, lots.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc would load their scripts from a CDN, which the pages' CSP
+        # forbids and a depot network may not reach: /openapi.json describes the API.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.pool = pool
+    app.state.advice = AdviceSource(advisors)
     install_error_handlers(app)
+    app.add_middleware(InputGuard)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)
     app.include_router(system.router)
-    for module_name in ROUTERS:
-        module = importlib.import_module(module_name)
-        # A router may set PREFIX (the dashboard takes "" to own "/"); the default is /api/v1.
-        app.include_router(module.router, prefix=getattr(module, "PREFIX", API_PREFIX))
-    # Last, so a dashboard router's "/" wins over the placeholder.
-    app.include_router(system.placeholder_router)
+    for prefix, router in routes:
+        app.include_router(router, prefix=prefix)
     return app

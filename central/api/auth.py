@@ -15,9 +15,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from central.api.db import db_conn
 from central.api.queries import depot_row
 from central.users import ADMIN_SCOPE, User, region_prefix, user_for_token
+from protocols.mqtt.topics import valid_code
 
 __all__ = [
     "User", "current_user", "require_write", "depot_in_scope", "scope_sql", "get_depot_or_404",
+    "depot_not_found",
 ]
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `grainlink central user add`")
@@ -33,17 +35,17 @@ def current_user(
     conn=Depends(db_conn),
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+        raise _unauthorized("缺少令牌（请求头 Authorization: Bearer <令牌>）")
     user = user_for_token(conn, credentials.credentials)
     if user is None:
-        raise _unauthorized("invalid or revoked token")
+        raise _unauthorized("令牌无效或已吊销")
     request.state.user = user
     return user
 
 
 def require_write(user: User = Depends(current_user)) -> User:
     if not user.can_write:
-        raise HTTPException(403, f"user {user.name!r} is read-only")
+        raise HTTPException(403, f"用户 {user.name} 只有查看权限，不能修改")
     return user
 
 
@@ -80,9 +82,15 @@ def scope_sql(user: User, depot_col: str = "d.code",
     return f"left({region_col}, %s) = %s", [len(prefix), prefix]
 
 
+def depot_not_found(depot: str) -> HTTPException:
+    # Only a valid code goes back in the text (never a NUL or a lone surrogate).
+    return HTTPException(404, f"粮库 {depot if valid_code(depot) else '（无效编码）'} 不存在")
+
+
 def get_depot_or_404(conn, user: User, depot: str) -> dict:
-    """The depot row (as a dict) when it exists and is in the user's scope, else 404."""
-    row = depot_row(conn, depot)
+    """The depot row (as a dict) when `depot` is a valid code, exists and is in the user's
+    scope; else 404, one answer for all three so that it reveals nothing."""
+    row = depot_row(conn, depot) if valid_code(depot) else None
     if row is None or not depot_in_scope(user, row.get("region_code"), depot):
-        raise HTTPException(404, f"depot {depot!r} not found")
+        raise depot_not_found(depot)
     return row

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from psycopg.rows import dict_row
 
 from central.api.stats import air_value, cable_scan, granary_stats, layer_stats, summary
+from central.rules.names import DEFAULT_TIMEZONE
 
 # How many layers to look for on a cable the layout has not registered yet.
 UNREGISTERED_CABLE_LAYERS = 64
@@ -60,7 +61,7 @@ def depot_list(conn, where: str, params: list, offline_after_s: float) -> list[d
     return rows
 
 
-def depot_detail(conn, row: dict, offline_after_s: float) -> dict:
+def depot_detail(row: dict, offline_after_s: float) -> dict:
     """The registered layout (as grainlink.layout/1 sent it) plus state and last_seen."""
     layout = dict(row["layout"] or {})
     if not layout:
@@ -73,11 +74,15 @@ def depot_detail(conn, row: dict, offline_after_s: float) -> dict:
         "last_seen": row["last_seen"],
         "clock_skew_s": row["clock_skew_s"],
         "clock_flagged": row["clock_flagged"],
+        # Times shown to staff are the depot's own; the layout message carries no zone.
+        "timezone": row.get("timezone") or DEFAULT_TIMEZONE,
     })
     return layout
 
 
 def granary_exists(conn, depot: str, granary: str) -> bool:
+    """Registered by a layout, or seen in the readings (they may come before the layout):
+    the one rule for every granary route."""
     return conn.execute(
         """SELECT EXISTS (SELECT 1 FROM granaries WHERE depot = %s AND granary = %s)
                OR EXISTS (SELECT 1 FROM grain_readings WHERE depot = %s AND granary = %s)""",

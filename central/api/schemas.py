@@ -1,14 +1,24 @@
-"""Shapes of the answers, for the OpenAPI document (the routes write JSON directly)."""
+"""Shapes of the answers: each route names one as its `response_model`, so the OpenAPI
+document describes every answer. The routes still write their JSON directly
+(`encoding.json_answer`, times as `…Z` text), so these models document and test the
+contract; they never reshape an answer."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from central.ingest.batches import BatchAnomaly, BatchGap  # noqa: F401 - the API answers with them
 
 
 class ErrorDetail(BaseModel):
     detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
 
 
 class DepotSummary(BaseModel):
@@ -19,12 +29,6 @@ class DepotSummary(BaseModel):
     last_seen: str | None
     granaries: int
     active_alarms: int
-
-
-class BatchGap(BaseModel):
-    first_missing: int
-    last_missing: int
-    missing: int
 
 
 class Stats(BaseModel):
@@ -100,9 +104,160 @@ class GranaryHistory(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-ERRORS = {401: {"model": ErrorDetail, "description": "no or bad token"},
-          404: {"model": ErrorDetail, "description": "unknown or out of scope"}}
+class DepotDetail(BaseModel):
+    """The registered layout (grainlink.layout/1, every key of it) plus the depot's state."""
+    model_config = ConfigDict(extra="allow")
+    depot: str
+    name: str | None = None
+    region: dict[str, str | None] | None = None
+    granaries: list[dict[str, Any]] = []
+    cameras: list[dict[str, Any]] = []
+    state: Literal["online", "offline", "unknown"]
+    state_since: str | None
+    last_seen: str | None
+    clock_skew_s: float | None
+    clock_flagged: bool | None
+    timezone: str = Field("Asia/Shanghai", description="the depot's IANA time zone (times staff read)")
 
 
-def answer(model) -> dict:
-    return {200: {"model": model}, **ERRORS}
+class ThresholdChange(BaseModel):
+    by: str
+    at: str
+    old: dict[str, Any]
+    new: dict[str, Any]
+
+
+class ThresholdsAnswer(BaseModel):
+    depot: str
+    granary: str | None
+    overrides: dict[str, Any] = Field(description="the settings changed here")
+    effective: dict[str, Any] = Field(description="defaults, then depot, then granary")
+    changes: list[ThresholdChange] = Field(description="newest first: who, when, old, new")
+    floor: dict[str, Any] = Field(default_factory=dict,
+                                  description="the province's floor: no setting may be looser")
+
+
+class Alarm(BaseModel):
+    id: int
+    depot: str
+    granary: str | None
+    rule: str
+    subject: str | None
+    severity: Literal["warning", "alarm"]
+    state: Literal["active", "acknowledged", "cleared"]
+    value: float | None
+    threshold: float | None
+    message: str
+    opened_at: str
+    updated_at: str
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    ack_note: str | None
+    cleared_at: str | None
+
+
+class AlarmAction(BaseModel):
+    kind: Literal["plan", "approve", "execute", "result"]
+    text: str
+    by: str
+    at: str
+
+
+class AlarmWithActions(Alarm):
+    actions: list[AlarmAction]
+
+
+class AlarmChange(BaseModel):
+    at: str
+    change: str
+    by: str | None
+    severity: str | None
+    state: str | None
+    value: float | None
+    message: str | None
+
+
+class AlarmDetail(AlarmWithActions):
+    history: list[AlarmChange]
+
+
+class Inspection(BaseModel):
+    id: int
+    depot: str
+    granary: str
+    inspected_on: str
+    pests_per_kg: float
+    major_per_kg: float
+    quarantine_found: bool
+    species: list[str]
+    grain_temp_c: float | None
+    grade: str
+    deadline: str | None
+    treated_on: str | None
+    by: str
+    recorded_at: str
+
+
+class ReportDay(BaseModel):
+    day: str
+    grain_min: float | None
+    grain_max: float | None
+    grain_mean: float | None
+    layers: list[LayerStats]
+    indoor_temp_c: float | None
+    indoor_rh_pct: float | None
+    outdoor_temp_c: float | None
+    outdoor_rh_pct: float | None
+
+
+class ReportAlarm(BaseModel):
+    id: int
+    rule: str
+    subject: str | None
+    severity: str
+    state: str
+    message: str
+    opened_at: str
+    cleared_at: str | None
+    actions: list[AlarmAction]
+
+
+class GranaryReport(BaseModel):
+    depot: str
+    granary: str
+    from_: str = Field(alias="from")
+    days: int
+    timezone: str
+    morning_window: str
+    days_rows: list[ReportDay]
+    alarms: list[ReportAlarm]
+
+    model_config = {"populate_by_name": True}
+
+
+class LotReport(BaseModel):
+    lot: dict[str, Any] = Field(description="as GET /lots/{lot} answers it")
+    ledger: list[dict[str, Any]]
+
+
+ERRORS = {401: {"model": ErrorDetail, "description": "令牌缺失或无效"},
+          404: {"model": ErrorDetail, "description": "不存在或不在权限范围内"},
+          422: {"model": ErrorDetail, "description": "参数或正文无效（指明字段）"}}
+WRITE_ERRORS = {**ERRORS, 403: {"model": ErrorDetail, "description": "只有查看权限"},
+                409: {"model": ErrorDetail, "description": "与当前状态冲突"},
+                413: {"model": ErrorDetail, "description": "正文超过 1 MiB"}}
+
+
+def answer(model=None) -> dict:
+    """The error answers of a read route (the 200 answer is its `response_model`)."""
+    return dict(ERRORS) if model is None else {200: {"model": model}, **ERRORS}
+
+
+def write_answer() -> dict:
+    """The error answers of a write route."""
+    return dict(WRITE_ERRORS)
+
+
+def file_answer(*media: str) -> dict:
+    """Other formats of a 200 answer (CSV, HTML) beside its JSON `response_model`."""
+    return {200: {"content": {m: {"schema": {"type": "string"}} for m in media}}, **ERRORS}

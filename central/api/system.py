@@ -1,42 +1,35 @@
-"""Endpoints outside /api/v1: liveness, Prometheus metrics, the dashboard's place at `/`."""
+"""Endpoints outside /api/v1: liveness, Prometheus metrics."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
+from central.api.schemas import ErrorDetail, Health
 from central.metrics import render
 
 router = APIRouter()
-placeholder_router = APIRouter()
 log = logging.getLogger("central.api")
 
-_PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>grainlink</title></head><body><h1>grainlink central</h1>
-<p>The dashboard is not installed yet. The API is at <a href="/docs">/docs</a>
-(<a href="/openapi.json">OpenAPI</a>).</p></body></html>"""
 
-
-@router.get("/healthz", tags=["system"], summary="liveness and database check (no auth)")
+@router.get("/healthz", tags=["system"], response_model=Health,
+            responses={503: {"model": ErrorDetail, "description": "数据库不可用"}},
+            summary="liveness and database check (no auth)")
 def healthz(request: Request):
     try:
         with request.app.state.pool.connection(timeout=3) as conn:
             conn.execute("SELECT 1").fetchone()
     except Exception as exc:  # any failure means "not healthy", never a stack trace
         log.warning("healthz: database check failed: %s", exc)
-        return JSONResponse({"detail": f"database unavailable: {type(exc).__name__}"},
+        return JSONResponse({"detail": f"数据库不可用：{type(exc).__name__}"},
                             status_code=503)
     return {"status": "ok", "database": "ok"}
 
 
 @router.get("/metrics", tags=["system"], summary="Prometheus metrics (text format)",
-            response_class=PlainTextResponse)
+            response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics():
     return PlainTextResponse(render(), media_type="text/plain; version=0.0.4")
-
-
-@placeholder_router.get("/", include_in_schema=False, response_class=HTMLResponse)
-def dashboard_placeholder():
-    return HTMLResponse(_PLACEHOLDER)

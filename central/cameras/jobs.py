@@ -1,4 +1,4 @@
-"""The stills retention job, picked up by `central.jobs.all_jobs()`."""
+"""The stills retention job (the scheduler runs it: central/wiring.py lists it)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,3 @@ from central.cameras.store import cutoff_for, delete_older_than, retention_days,
 def stills_retention_job(conn, settings=None, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     return delete_older_than(conn, stills_dir(settings), cutoff_for(now, retention_days(settings)))
-
-
-CAMERA_JOBS = {"stills_retention": (stills_retention_job, None)}

@@ -2,10 +2,10 @@
 
 `central/db/migrations/NNNN_name.sql` files are applied in version order, each in its own
 transaction, and recorded in `schema_migrations`; an applied version is never run again.
-Then the storage step: the TimescaleDB statements (`timescale.py`) when the extension is
-available, else the plain-PostgreSQL ones (`plain.py`); it is recorded as version 9000 with a
-checksum of its statements and re-run only when they change (for example a new retention
-setting). A session advisory lock makes concurrent `migrate` calls (several workers starting
+Then the storage step: the TimescaleDB statements (`timescale.py`) when the server offers
+the extension (installed and preloaded: `storage.timescale_problem`), else the
+plain-PostgreSQL ones (`plain.py`); it is recorded as version 9000 with a checksum of its
+statements and re-run only when they change (for example a new retention setting). A session advisory lock makes concurrent `migrate` calls (several workers starting
 at once) take turns.
 """
 
@@ -21,10 +21,10 @@ import psycopg
 
 from central.db import plain, timescale
 from central.db.pool import connect
+from central.db.storage import STORAGE_VERSION, timescale_problem
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 LOCK_KEY = 0x6772_6169_6E6C_6B01  # "grainlk" + 1: one number for this schema's migrations
-STORAGE_VERSION = 9000
 _FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 log = logging.getLogger("central.db.migrate")
@@ -72,36 +72,17 @@ def _applied(conn) -> dict[int, tuple[str, str]]:
     return {v: (n, c) for v, n, c in rows}
 
 
-def timescale_available(conn) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"
-    ).fetchone()
-    return row is not None
-
-
-def _try_timescale(conn) -> bool:
-    """Whether the extension exists or can be created here (it must be preloaded)."""
-    if not timescale_available(conn):
-        return False
-    try:
-        with conn.transaction():
-            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        return True
-    except psycopg.Error as exc:
-        log.warning("timescaledb is installed but cannot be enabled (%s); using plain PostgreSQL",
-                    str(exc).strip())
-        return False
-
-
 def storage_path(conn, settings) -> str:
     """'timescale' or 'plain' for this database and `settings.timescale` (auto|on|off)."""
     mode = getattr(settings, "timescale", "auto")
     if mode == "off":
         return "plain"
-    if _try_timescale(conn):
+    problem = timescale_problem(conn)
+    if problem is None:
         return "timescale"
     if mode == "on":
-        raise MigrationError("timescale=on but the timescaledb extension is not available")
+        raise MigrationError(f"timescale=on cannot be met: {problem}")
+    log.warning("using plain PostgreSQL storage (timescale=auto): %s", problem)
     return "plain"
 
 
@@ -136,11 +117,15 @@ def _apply_files(conn, migrations: list[Migration], applied: dict) -> list[str]:
     return done
 
 
-def _apply_storage(conn, settings, applied: dict) -> list[str]:
+def _chosen_path(conn, settings, applied: dict) -> str:
     recorded = applied.get(STORAGE_VERSION)
     # Once built, a database keeps its storage path: converting plain tables is a planned,
     # manual step (create_hypertable with migrate_data on billions of rows).
-    path = recorded[0].removeprefix("storage_") if recorded else storage_path(conn, settings)
+    return recorded[0].removeprefix("storage_") if recorded else storage_path(conn, settings)
+
+
+def _apply_storage(conn, path: str, settings, applied: dict) -> list[str]:
+    recorded = applied.get(STORAGE_VERSION)
     statements = storage_statements(path, settings)
     name = f"storage_{path}"
     checksum = hashlib.sha256("\n;\n".join(statements).encode()).hexdigest()
@@ -200,8 +185,10 @@ def _migrate_locked(conn, migrations: list[Migration], settings) -> list[str]:
         with conn.transaction():
             conn.execute(_CREATE_TABLE)
         applied = _applied(conn)
+        # Decided first, so that timescale=on on a server that cannot offer it changes nothing.
+        path = _chosen_path(conn, settings, applied)
         done = _apply_files(conn, migrations, applied)
-        done += _apply_storage(conn, settings, _applied(conn))
+        done += _apply_storage(conn, path, settings, _applied(conn))
         for item in done:
             log.info("applied %s", item)
         return done

@@ -1,6 +1,6 @@
 """The storage path on plain PostgreSQL (no TimescaleDB): BRIN indexes on time and the
 aggregates as materialized views, refreshed by the `refresh_aggregates` job
-(`central/jobs.py`). Same view names and columns as the continuous aggregates."""
+(`central/jobs.py`) through `storage.refresh_aggregates`. Same view names and columns as the continuous aggregates."""
 
 from __future__ import annotations
 
@@ -27,7 +27,3 @@ def plain_statements(settings) -> list[str]:
         out.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {agg.name}_key ON {agg.name} "
                    f"({agg.unique_columns})")
     return out
-
-
-def refresh_statements() -> list[str]:
-    return [f"REFRESH MATERIALIZED VIEW CONCURRENTLY {agg.name}" for agg in AGGREGATES]

@@ -19,6 +19,12 @@ CHUNK_INTERVAL = {"grain_readings": "1 day", "air_readings": "7 days"}
 COMPRESS_SEGMENT_BY = {"grain_readings": "depot, granary", "air_readings": "depot"}
 COMPRESS_ORDER_BY = {"grain_readings": "cable, layer, ts DESC",
                      "air_readings": "granary, place, ts DESC"}
+# Compression rolls adjacent chunks into one compressed chunk of up to
+# `settings.compress_rollup_days`, so each sensor's series in a compressed batch spans weeks
+# rather than one day of scans: that run length, not the chunk size ingest needs, is what
+# compresses a reading to a few bytes (bench/storage_per_reading.py). The price: with the
+# time column not first in the order, each merge recompresses the roll-up so far, and
+# retention drops raw data in steps of the roll-up.
 
 
 def hypertable_statements() -> list[str]:
@@ -32,7 +38,7 @@ def hypertable_statements() -> list[str]:
     return out
 
 
-def compression_statements(compress_after_days: int) -> list[str]:
+def compression_statements(compress_after_days: int, rollup_days: int = 1) -> list[str]:
     out = []
     for table in READING_TABLES:
         # Changing compression settings fails once chunks are compressed: enable it once.
@@ -46,6 +52,8 @@ BEGIN
     END IF;
 END
 $$""")
+        out.append(f"ALTER TABLE {table} SET (timescaledb.compress_chunk_time_interval = "
+                   f"'{int(rollup_days)} days')")
         out.append(f"SELECT remove_compression_policy('{table}', if_exists => TRUE)")
         out.append(
             f"SELECT add_compression_policy('{table}', INTERVAL '{int(compress_after_days)} days')"
@@ -97,7 +105,7 @@ def timescale_statements(settings) -> list[str]:
     """All statements of the TimescaleDB storage path for these settings, in order."""
     return [
         *hypertable_statements(),
-        *compression_statements(settings.compress_after_days),
+        *compression_statements(settings.compress_after_days, settings.compress_rollup_days),
         *retention_statements(settings.raw_retention_days),
         *continuous_aggregate_statements(settings.day_timezone,
                                          settings.aggregate_refresh_window_days),

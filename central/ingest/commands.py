@@ -1,4 +1,8 @@
-"""`grainlink central ingest`: run one ingest worker until SIGTERM/SIGINT."""
+"""`grainlink central ingest`: run one ingest worker until SIGTERM/SIGINT.
+
+The command, not the worker, tunes the interpreter for ingest (runtime.py): those settings
+are process-wide, and a worker started elsewhere (a test, a benchmark) must not change them
+silently."""
 
 from __future__ import annotations
 
@@ -36,12 +40,14 @@ def ingest_command(args) -> int:
 
 
 def run_until_signal(settings) -> int:
-    from central.ingest.worker import IngestWorker
+    from central import wiring
+    from central.ingest.runtime import tune_interpreter
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    worker = IngestWorker(settings)
+    tune_interpreter()
+    worker = wiring.ingest_worker(settings)
     worker.start()
     try:
         while not stop.wait(1.0):

@@ -62,8 +62,18 @@ class Prepared:
         return self.error is None
 
     @property
+    def cleared(self) -> bool:
+        """An empty payload on a retained topic: someone cleared the retained message (MQTT's
+        way to delete it). Understood and acknowledged; there is nothing to store."""
+        return self.ok and self.message is None and self.kind in RETAINED_KINDS
+
+    @property
     def reading_count(self) -> int:
         return self.grain_count + self.air_count
+
+
+# the topics whose last message the broker keeps (contract: layout and status are retained)
+RETAINED_KINDS = frozenset({topics.LAYOUT, topics.STATUS})
 
 
 def topic_depot(topic: str) -> str | None:
@@ -82,6 +92,8 @@ def prepare(topic: str, payload: bytes, received_at: datetime,
                     retained=retained)
     try:
         item.depot, item.kind = topics.parse_topic(topic)
+        if not item.payload and item.kind in RETAINED_KINDS:
+            return item
         item.message = decode_message(topic, item.payload)
     except MessageError as exc:
         item.error = exc

@@ -1,16 +1,15 @@
-"""Interpreter settings for a process that runs an ingest worker (`central serve`,
-`central ingest`, the benchmarks), applied once when the first worker starts.
-
-Measured with bench/central_ingest.py and bench/alarms_latency.py on 2 cores, both about
-+20 % readings/s:
+"""Interpreter settings for a process whose main work is ingest, applied explicitly by the
+command that runs it (`grainlink central ingest`, `serve` when it runs ingest in-process, the
+benchmarks), never by a worker: they are process-wide. bench/central_ingest.py and
+bench/alarms_latency.py measure their effect (the README's table has the figures).
 
 - The cyclic garbage collector. A worker holds up to a broker window of decoded messages
   (hundreds of thousands of small objects, none in a cycle); with the default thresholds
-  every 700 allocations start a collection and the full ones walk all of them (~140 ms
-  each, dozens per minute). Collections every 50,000 allocations, and objects that live
-  as long as the process (modules, settings) moved out of the collector's view.
+  every 700 allocations start a collection and the full ones walk all of them. Collections
+  every 50,000 allocations, and objects that live as long as the process (modules,
+  settings) moved out of the collector's view.
 - The GIL switch interval. The writer thread waits for the GIL after every database round
-  trip while the network thread decodes; 0.5 ms instead of 5 ms shortens each wait.
+  trip while the network thread decodes; a shorter interval shortens each wait.
 """
 
 from __future__ import annotations

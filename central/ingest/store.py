@@ -2,9 +2,9 @@
 
 Readings go COPY -> session temp table -> `INSERT ... SELECT ... ON CONFLICT DO NOTHING`:
 COPY speed, and a redelivered reading (same depot, granary, cable, layer, ts) is stored once.
-Rejected messages go to `dead_letters` in the same transaction; hooks run before the commit
-(see hooks.py). The caller acknowledges the messages to the broker only after `store_batch`
-returns.
+Rejected messages go to `dead_letters` in the same transaction; the hooks it is given
+(`IngestHooks`, hooks.py) run before the commit. The caller acknowledges the messages to the
+broker only after `store_batch` returns.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from central.ingest import hooks, registry
+from central.depots.identity import LayoutPolicy, admit_layout
+from central.ingest import registry
+from central.ingest.batches import record_batches, refuse_repeated_scans
+from central.ingest.hooks import NO_HOOKS, IngestHooks
 from central.ingest.prepare import AIR_COLUMNS, GRAIN_COLUMNS, Prepared
 from central.metrics import INGEST_HOOK_ERRORS
 from protocols.mqtt import topics
@@ -34,6 +37,7 @@ class BatchResult:
     grain_rows: int = 0          # newly stored (duplicates not counted)
     air_rows: int = 0
     dead_letters: int = 0
+    scan_repeats: int = 0        # cable scans refused as re-stamped copies (batches.py)
     new_batches: list[tuple[str, int]] = field(default_factory=list)
     by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -80,33 +84,6 @@ def _copy(cur, statement: str, data: bytes | list[tuple]) -> None:
                 copy.write_row(row)
 
 
-def record_batches(conn, items: list[Prepared]) -> list[tuple[str, int]]:
-    """Record telemetry batch numbers; returns those seen for the first time."""
-    counts: dict[tuple[str, int], list] = {}
-    for it in items:
-        msg = it.message
-        key = (msg.depot, msg.batch)
-        entry = counts.setdefault(key, [msg.sent_at, it.received_at, 0, 0])
-        entry[2] = it.reading_count
-        entry[3] += 1
-    if not counts:
-        return []
-    keys = sorted(counts)
-    with conn.cursor() as cur:
-        cur.execute(
-            """INSERT INTO batches (depot, batch, sent_at, received_at, count, deliveries)
-               SELECT * FROM unnest(%s::text[], %s::bigint[], %s::timestamptz[],
-                                    %s::timestamptz[], %s::int[], %s::int[])
-               ON CONFLICT (depot, batch) DO UPDATE
-                 SET deliveries = batches.deliveries + EXCLUDED.deliveries
-               RETURNING depot, batch, (xmax = 0) AS inserted""",
-            ([k[0] for k in keys], [k[1] for k in keys], [counts[k][0] for k in keys],
-             [counts[k][1] for k in keys], [counts[k][2] for k in keys],
-             [counts[k][3] for k in keys]),
-        )
-        return [(d, b) for d, b, inserted in cur.fetchall() if inserted]
-
-
 def store_dead_letters(conn, items: list[Prepared]) -> int:
     if not items:
         return 0
@@ -135,7 +112,7 @@ def _sent(it: Prepared):
 
 
 def _run_hook(conn, fn, depot: str, message, *, whole_batch: bool = False) -> None:
-    """One hook in its own savepoint; a batch hook gets [(depot, telemetry), ...] instead."""
+    """One hook in its own savepoint; a batch hook gets [(depot, telemetry, prepared), ...]."""
     try:
         with conn.transaction():
             if whole_batch:
@@ -170,16 +147,20 @@ def _update_depots(conn, good: list[Prepared]) -> None:
 
 
 def store_batch(conn, items: list[Prepared], client_id: str = "",
-                run_hooks: bool = True) -> BatchResult:
-    """Store every item in one transaction (the caller commits via this context)."""
+                hooks: IngestHooks = NO_HOOKS, scan_window_s: float = 86400.0,
+                layout_policy: LayoutPolicy = LayoutPolicy()) -> BatchResult:
+    """Store every item in one transaction (the caller commits via this context);
+    `scan_window_s`: how long a unit scan counter names one scan (batches.py)."""
     result = BatchResult(messages=len(items))
-    good = [it for it in items if it.ok]
+    good = [it for it in items if it.ok and not it.cleared]
     bad = [it for it in items if not it.ok]
     with conn.transaction():
         ensure_staging(conn)
         registry.ensure_depots(conn, [it.depot for it in good])
         for it in good:
-            if isinstance(it.message, Layout):
+            # Identity comes from provisioning: a disagreeing layout is kept aside (central/depots).
+            if isinstance(it.message, Layout) and admit_layout(conn, it.message, it.received_at,
+                                                                layout_policy):
                 registry.apply_layout(conn, it.message)
         for it in good:
             if isinstance(it.message, Status):
@@ -190,6 +171,7 @@ def store_batch(conn, items: list[Prepared], client_id: str = "",
         # One batch number carries the same readings every time it is delivered: copy each
         # once, so repeats inside this transaction do not force the slow path.
         unique = list({(it.depot, it.message.batch): it for it in reversed(telemetry)}.values())
+        result.scan_repeats = refuse_repeated_scans(conn, unique, scan_window_s)
         result.grain_rows = copy_rows(conn, "grain_readings",
                                       b"".join(it.grain_copy for it in unique))
         result.air_rows = copy_rows(conn, "air_readings",
@@ -197,8 +179,7 @@ def store_batch(conn, items: list[Prepared], client_id: str = "",
         result.new_batches = record_batches(conn, telemetry)
         note_clock_skew(conn, good)
         result.dead_letters = store_dead_letters(conn, bad)
-        if run_hooks:
-            _run_hooks(conn, good, telemetry, set(result.new_batches))
+        _run_hooks(conn, hooks, good, telemetry, set(result.new_batches))
         for it in good:
             result.by_kind[it.kind] = result.by_kind.get(it.kind, 0) + 1
         # Last, so the depots' rows (which every worker touches) stay locked only briefly.
@@ -216,7 +197,8 @@ def store_batch(conn, items: list[Prepared], client_id: str = "",
     return result
 
 
-def _run_hooks(conn, good: list[Prepared], telemetry: list[Prepared], new: set) -> None:
+def _run_hooks(conn, hooks: IngestHooks, good: list[Prepared], telemetry: list[Prepared],
+               new: set) -> None:
     fresh: list[tuple[str, object, dict]] = []
     done: set = set()
     for it in telemetry:
@@ -225,14 +207,11 @@ def _run_hooks(conn, good: list[Prepared], telemetry: list[Prepared], new: set) 
             done.add(key)
             fresh.append((it.depot, it.message, it.hook_data or {}))
     if fresh:
-        for fn in hooks.batch_scan_hooks():
+        for fn in hooks.batch:
             _run_hook(conn, fn, fresh[0][0], fresh, whole_batch=True)
-        for fn in hooks.scan_hooks():
-            for depot, message, _ in fresh:
-                _run_hook(conn, fn, depot, message)
     for it in good:
         if it.kind != topics.TELEMETRY:
-            for fn in hooks.message_hooks(it.kind):
+            for fn in hooks.for_kind(it.kind):
                 _run_hook(conn, fn, it.depot, it.message)
 
 

@@ -8,8 +8,9 @@ everything else (its inflight window stops it sending more). A message that arri
 earlier broker connection is stored but not acknowledged: the broker has re-sent it on the new
 connection, and that copy is the one acknowledged (packet ids are per connection).
 
-Telemetry preparers (hooks.py) run on the network thread right after decoding. The first
-worker of a process tunes the interpreter for this load (runtime.py).
+The worker is handed its hooks (`IngestHooks`, built in central/wiring.py); their telemetry
+preparers run on the network thread right after decoding. It changes nothing process-wide:
+the `grainlink central ingest` command tunes the interpreter for this load (runtime.py).
 
 Subscriptions: telemetry, events (and snapshot, cmd/result when a hook wants them) through the
 shared subscription when enabled, so N workers split them; layout and status always
@@ -28,10 +29,14 @@ import paho.mqtt.client as mqtt
 import psycopg
 
 from central import metrics
+from central.broker import broker_client
 from central.db.pool import connect
-from central.ingest import hooks, runtime
+from central.depots.identity import LayoutPolicy
+from central.ingest.hooks import NO_HOOKS, IngestHooks
 from central.ingest.prepare import Prepared, TimeLimits, prepare
 from central.ingest.store import BatchResult, store_batch, store_dead_letter_only
+from common.backoff import doubling_delay
+from common.secrets import mask_url
 from protocols.mqtt import topics
 from protocols.mqtt.errors import MessageError
 
@@ -55,8 +60,10 @@ def subscriptions(shared: bool, group: str = topics.INGEST_SHARED_GROUP,
 class IngestWorker:
     """`start()`, `stop()`; counters in `totals` and in central.metrics."""
 
-    def __init__(self, settings, *, client_id: str | None = None) -> None:
+    def __init__(self, settings, hooks: IngestHooks = NO_HOOKS, *,
+                 client_id: str | None = None) -> None:
         self.settings = settings
+        self.hooks = hooks
         self.client_id = client_id or settings.mqtt_client_id
         self.limits = TimeLimits.from_settings(settings)
         self.totals = BatchResult()
@@ -71,24 +78,16 @@ class IngestWorker:
         self.ready = threading.Event()      # connected and subscribed
         self._writer = threading.Thread(target=self._write_loop, name="ingest-writer",
                                         daemon=True)
-        if settings.ingest_hooks:
-            hooks.load_hook_modules()
         self._subs = subscriptions(settings.ingest_shared_subscription,
-                                   settings.ingest_shared_group, hooks.hooked_kinds())
+                                   settings.ingest_shared_group, hooks.kinds())
         self._client = self._make_client()
 
     # --- MQTT side ----------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        s = self.settings
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
-                             clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
-        user, password = s.mqtt_credentials
-        if user:
-            client.username_pw_set(user, password)
-        if s.mqtt_tls:
-            client.tls_set(ca_certs=s.mqtt_ca_file)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # A persistent session, and PUBACK only once the batch is committed.
+        client = broker_client(self.settings, self.client_id, clean_session=False,
+                               manual_ack=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
@@ -108,8 +107,8 @@ class IngestWorker:
             self.ready.set()
         metrics.INGEST_CONNECTED.set(1)
         self.connected.set()
-        log.info("connected to %s as %s (session %s)", self.settings.mqtt_url, self.client_id,
-                 "resumed" if flags.session_present else "new")
+        log.info("connected to %s as %s (session %s)", mask_url(self.settings.mqtt_url),
+                 self.client_id, "resumed" if flags.session_present else "new")
 
     def _on_subscribe(self, _client, _userdata, _mid, reason_codes, _properties) -> None:
         refused = [str(rc) for rc in reason_codes if rc.is_failure]
@@ -137,8 +136,8 @@ class IngestWorker:
                             received_at=datetime.now(UTC))
             item.error = MessageError(f"internal error while decoding: {exc}")
         item.mid, item.qos, item.generation = msg.mid, msg.qos, self._generation
-        if self.settings.ingest_hooks and item.ok and item.kind == topics.TELEMETRY:
-            item.hook_data = hooks.prepare_telemetry(item.message)
+        if self.hooks.preparers and item.ok and item.kind == topics.TELEMETRY:
+            item.hook_data = self.hooks.prepare(item.message)
         with self._lock:
             self._pending += 1
             metrics.INGEST_PENDING.set(self._pending)
@@ -157,7 +156,6 @@ class IngestWorker:
 
     def start(self) -> None:
         s = self.settings
-        runtime.tune_interpreter()
         self._writer.start()
         self._client.connect_async(s.mqtt_host, s.mqtt_port, keepalive=s.mqtt_keepalive_s)
         self._client.loop_start()
@@ -205,7 +203,12 @@ class IngestWorker:
 
     def _write_loop(self) -> None:
         batch: list[Prepared] = []
-        delay = self.settings.db_retry_initial_s
+        failures = 0  # in a row, for the retry delay
+
+        def delay() -> float:
+            s = self.settings
+            return doubling_delay(failures, s.db_retry_initial_s, s.db_retry_max_s)
+
         while True:
             if not batch:
                 if self._closing.is_set() and self._queue.empty():
@@ -217,30 +220,30 @@ class IngestWorker:
                 self._store(batch)
             except _RETRYABLE + _CONFLICT as exc:
                 metrics.INGEST_DB_ERRORS.inc()
+                failures += 1
                 conflict = isinstance(exc, _CONFLICT)
                 if not conflict:
                     self._drop_connection()
                 log.warning("database %s (%s); %d messages held, retry in %.1fs",
                             "conflict" if conflict else "unavailable", str(exc).strip()[:200],
-                            len(batch), delay)
-                if self._closing.wait(delay) and not conflict:
+                            len(batch), delay())
+                if self._closing.wait(delay()) and not conflict:
                     return  # stopping with the database down: the broker keeps them
-                delay = min(delay * 2, self.settings.db_retry_max_s)
                 continue
             except Exception:  # a bug of ours must not kill the thread: hold and retry
+                failures += 1
                 log.exception("ingest writer failed; %d messages held", len(batch))
-                if self._closing.wait(delay):
+                if self._closing.wait(delay()):
                     return
-                delay = min(delay * 2, self.settings.db_retry_max_s)
                 continue
-            delay = self.settings.db_retry_initial_s
+            failures = 0
             self._ack(batch)
             batch = []
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             # Ingest runs short statements only: past jit_above_cost (a batch's statements
-            # grow with it) PostgreSQL would spend ~15 ms compiling each for nothing.
+            # grow with it) PostgreSQL would spend time JIT-compiling each for nothing.
             self._conn = connect(self.settings.database_url, autocommit=True,
                                  application_name=f"grainlink-ingest {self.client_id}"[:63],
                                  options="-c jit=off")
@@ -257,8 +260,9 @@ class IngestWorker:
     def _store(self, batch: list[Prepared]) -> None:
         conn = self._connection()
         try:
-            result = store_batch(conn, batch, self.client_id,
-                                 run_hooks=self.settings.ingest_hooks)
+            result = store_batch(conn, batch, self.client_id, self.hooks,
+                                 self.settings.scan_counter_window_h * 3600,
+                                 LayoutPolicy.from_settings(self.settings))
         except _RETRYABLE + _CONFLICT:
             raise
         except Exception as exc:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from central.alarms.store import raise_or_update, report_rules
+from central.alarms.state.store import raise_or_update, report_rules
 from central.lots.settlement import Settlement
 from central.rules.model import Finding
+from central.rules.names import variety_name
 from central.rules.thresholds import Thresholds
 
 STOCK_RULES = ("stock_below_plan", "shelf_life", "granary_over_capacity")
@@ -18,9 +19,16 @@ def storage_accident(conn, lot: dict, s: Settlement) -> dict:
     """An over-loss at settlement is a storage accident (储存事故) to report."""
     finding = Finding(
         "storage_accident", f"lot:{lot['lot']}", "alarm", float(s.over_loss_t), float(s.allowed_loss_t),
-        f"lot {lot['lot']}: natural loss {s.natural_loss_t} t ({s.natural_loss_rate_pct} %) exceeds "
-        f"the {s.norm_rate_pct} % norm by {s.over_loss_t} t", lot["granary"])
+        f"货位{lot['lot']}自然损耗 {s.natural_loss_t} 吨（{s.natural_loss_rate_pct} %），超过损耗定额 "
+        f"{float(s.norm_rate_pct):g} %，超耗 {s.over_loss_t} 吨，按储存事故上报", lot["granary"])
     return raise_or_update(conn, lot["depot"], lot["granary"], finding)[1]
+
+
+def _shelf_message(lot: str, variety: str, expires: date, left: int) -> str:
+    head = f"货位{lot}（{variety_name(variety)}）保质期至 {expires.isoformat()}"
+    if left < 0:
+        return f"{head}，已过期 {-left} 天"
+    return f"{head}，还剩 {left} 天" if left else f"{head}，今天到期"
 
 
 def stock_findings(conn, today: date, shelf_warning_days: int) -> dict[str, dict[str, list[Finding]]]:
@@ -53,20 +61,19 @@ def stock_findings(conn, today: date, shelf_warning_days: int) -> dict[str, dict
             if left <= shelf_warning_days:
                 add(depot, Finding("shelf_life", f"lot:{lot}", "alarm" if left < 0 else "warning",
                                    float(left), float(shelf_warning_days),
-                                   f"lot {lot} ({variety}) {'expired' if left < 0 else 'expires'} "
-                                   f"on {expires.isoformat()}", granary))
+                                   _shelf_message(lot, variety, expires, left), granary))
     for depot, variety, planned in conn.execute(
             "SELECT scope, variety, quantity_t FROM reserve_plans WHERE scope_kind = 'depot'"):
         held = stock.get((depot, variety), 0.0)
         if held < float(planned):
             add(depot, Finding("stock_below_plan", f"plan:{variety}", "warning", round(held, 3),
-                               float(planned), f"{variety}: {held:.2f} t held, plan {float(planned):.2f} t"))
+                               float(planned), f"{variety_name(variety)}库存 {held:.2f} 吨，低于储备计划 {float(planned):.2f} 吨"))
     for depot, granary, capacity in conn.execute(
             "SELECT depot, granary, capacity_t FROM granaries WHERE capacity_t IS NOT NULL"):
         held = per_granary.get((depot, granary))
         if held is not None and held > capacity:
             add(depot, Finding("granary_over_capacity", granary, "warning", round(held, 3), capacity,
-                               f"granary {granary} holds {held:.2f} t, design capacity {capacity:g} t",
+                               f"仓房{granary}现存 {held:.2f} 吨，超过设计仓容 {capacity:g} 吨",
                                granary))
     return out
 

@@ -23,6 +23,8 @@ DEFAULT_NORMS: Mapping[str, tuple[Decimal, Decimal, Decimal]] = {
     "raw_grain": (Decimal("0.10"), Decimal("0.15"), Decimal("0.20")),
     "oilseed": (Decimal("0.15"), Decimal("0.20"), Decimal("0.23")),
     "edible_oil": (Decimal("0.08"), Decimal("0.10"), Decimal("0.12")),
+    # finished grain (flour, rice) has no published row; it is held to the raw-grain norm
+    "finished_grain": (Decimal("0.10"), Decimal("0.15"), Decimal("0.20")),
 }
 # Band edges in months: "以上" includes the bound, "以内" excludes it.
 DEFAULT_BAND_EDGES = (6, 12)
@@ -62,7 +64,7 @@ def months_stored(card_established: tuple[int, int], cleared_on: date) -> int:
     months = (cleared_on.year - year) * 12 + (cleared_on.month - month) + 1
     if months < 1:
         raise SettlementError(
-            f"cleared_on {cleared_on.isoformat()} is before the storage card's month {year:04d}-{month:02d}"
+            f"cleared_on：出清日期 {cleared_on.isoformat()} 早于货位专卡建立月份 {year:04d}-{month:02d}"
         )
     return months
 
@@ -77,7 +79,7 @@ def norm_rate_pct(
     try:
         short, medium, long = norms[category]
     except KeyError:
-        raise SettlementError(f"unknown category {category!r}; expected one of {sorted(norms)}") from None
+        raise SettlementError(f"类别 {category} 没有损耗定额，可用：{'、'.join(sorted(norms))}") from None
     if months < band_edges[0]:
         return short
     if months < band_edges[1]:
@@ -124,7 +126,7 @@ def settle(
 ) -> Settlement:
     """Settle one lot; never netted against another lot."""
     if inflow.quantity_t <= 0:
-        raise SettlementError("the lot has no inbound quantity to settle")
+        raise SettlementError("货位没有入库数量，无法核算损耗")
     months = months_stored(card_established, cleared_on)
     rate = norm_rate_pct(category, months, norms, band_edges)
     q_in = inflow.quantity_t

@@ -13,11 +13,22 @@ from decimal import Decimal
 
 from psycopg.rows import dict_row
 
+from central.intake.rules import Refusal, capacity_refusal
+from central.lots import ledgers
 from central.lots.settlement import Settlement, settle, weighted_flow
 
 
 class LotConflict(Exception):
     """The request contradicts the lot's state (answered 409)."""
+
+
+class RuleRefusal(LotConflict):
+    """A §8 rule refuses the movement (409 naming the rule); an approved exception may
+    override it when `refusal.exception_allowed`."""
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(f"{refusal.rule}: {refusal.message}")
+        self.refusal = refusal
 
 
 class LotInvalid(Exception):
@@ -45,15 +56,17 @@ def get_lot(conn, lot: str, *, lock: bool = False) -> dict | None:
 
 def create_lot(conn, user: str, data: dict) -> dict:
     if get_lot(conn, data["lot"]) is not None:
-        raise LotConflict(f"lot {data['lot']!r} already exists")
+        raise LotConflict(f"货位 {data['lot']} 已存在")
     row = conn.cursor(row_factory=dict_row).execute(
         """INSERT INTO lots (lot, depot, granary, category, variety, harvest_year, card_established,
-                             production_date, shelf_life_days, created_by)
+                             production_date, shelf_life_days, grade, cell, packaged, created_by)
            VALUES (%(lot)s, %(depot)s, %(granary)s, %(category)s, %(variety)s, %(harvest_year)s,
-                   %(card_established)s, %(production_date)s, %(shelf_life_days)s, %(user)s)
-           RETURNING *""", {**data, "user": user}).fetchone()
+                   %(card_established)s, %(production_date)s, %(shelf_life_days)s, %(grade)s,
+                   %(cell)s, %(packaged)s, %(user)s)
+           RETURNING *""", {"grade": None, "cell": None, "packaged": False, "production_date": None,
+                            "shelf_life_days": None, **data, "user": user}).fetchone()
     _ledger(conn, row["lot"], user, "created", {k: row[k] for k in (
-        "depot", "granary", "category", "variety", "harvest_year", "card_established")})
+        "depot", "granary", "category", "variety", "grade", "harvest_year", "card_established")})
     return row
 
 
@@ -75,41 +88,84 @@ def balance_t(effective_movements: list[dict]) -> Decimal:
     return total
 
 
-def add_movement(conn, lot: dict, user: str, data: dict, correction_of: int | None = None) -> dict:
-    """Record a movement (or the correction of one); the balance never goes below zero."""
+def granary_book_t(conn, depot: str, granary: str, except_lot: str | None = None) -> Decimal:
+    row = conn.execute(
+        """SELECT coalesce(sum(b.in_t - b.out_t - b.loss_t), 0) FROM lots l
+           JOIN lot_book b ON b.lot = l.lot
+           WHERE l.depot = %s AND l.granary = %s AND l.settled_at IS NULL AND l.lot IS DISTINCT FROM %s""",
+        (depot, granary, except_lot)).fetchone()
+    return row[0]
+
+
+def check_capacity(conn, lot: dict, quantity_t: Decimal, replaced_t: Decimal = Decimal(0)) -> None:
+    """No inbound movement fills the granary above its design capacity (domain.md §8)."""
+    row = conn.execute("SELECT capacity_t FROM granaries WHERE depot = %s AND granary = %s",
+                       (lot["depot"], lot["granary"])).fetchone()
+    held = granary_book_t(conn, lot["depot"], lot["granary"]) - replaced_t
+    refusal = capacity_refusal(lot["granary"], row[0] if row else None, held, quantity_t)
+    if refusal:
+        raise RuleRefusal(refusal)
+
+
+def add_movement(conn, lot: dict, user: str, data: dict, correction_of: int | None = None,
+                 *, exception_approved: bool = False) -> dict:
+    """Record a movement (or the correction of one) and post it to the three ledgers; the
+    balance never goes below zero and an inbound movement never overfills the granary
+    (unless an approved exception says so)."""
     lot = get_lot(conn, lot["lot"], lock=True)
     if lot["settled_at"] is not None:
-        raise LotConflict(f"lot {lot['lot']!r} is settled; it takes no more movements")
+        raise LotConflict(f"货位 {lot['lot']} 已核销结算，不能再登记出入库")
     current = movements(conn, lot["lot"])
     if correction_of is not None:
         original = next((m for m in effective(current) if m["id"] == correction_of), None)
         if original is None:
-            raise LotConflict(f"movement {correction_of} is not a current movement of lot {lot['lot']!r}")
+            raise LotConflict(f"第 {correction_of} 笔出入库不是货位 {lot['lot']} 现行有效的记录，不能更正")
         data = {**data, "direction": original["direction"]}
+    else:
+        original = None
+    late_before_card = data["date"] < lot["card_established"]
+    if late_before_card:
+        raise LotInvalid(f"date：{data['date']} 早于货位专卡建立月份 {lot['card_established']:%Y-%m}")
     # a correction replaces its original, so the original leaves the balance check
     kept = [m for m in effective(current) if m["id"] != correction_of]
     if balance_t([*kept, {"direction": data["direction"], "quantity_t": data["quantity_t"]}]) < 0:
         raise LotConflict(
             f"lot {lot['lot']!r} holds {balance_t(effective(current)):.3f} t; "
             f"{data['quantity_t']:.3f} t cannot go out")
+    if data["direction"] == "in" and not exception_approved:
+        replaced = original["quantity_t"] if original is not None else Decimal(0)
+        check_capacity(conn, lot, data["quantity_t"], replaced)
     row = conn.cursor(row_factory=dict_row).execute(
         """INSERT INTO lot_movements (lot, direction, date, quantity_t, moisture_pct, impurity_pct,
-                                      voucher, batch_code, correction_of, created_by)
+                                      voucher, batch_code, correction_of, reason, created_by)
            VALUES (%(lot)s, %(direction)s, %(date)s, %(quantity_t)s, %(moisture_pct)s,
-                   %(impurity_pct)s, %(voucher)s, %(batch_code)s, %(correction_of)s, %(user)s)
+                   %(impurity_pct)s, %(voucher)s, %(batch_code)s, %(correction_of)s, %(reason)s,
+                   %(user)s)
            RETURNING *""",
-        {**data, "lot": lot["lot"], "correction_of": correction_of, "user": user}).fetchone()
+        {"batch_code": None, "reason": None, **data, "lot": lot["lot"],
+         "correction_of": correction_of, "user": user}).fetchone()
+    if original is not None:
+        ledgers.post(conn, lot, original["direction"], -original["quantity_t"], row["date"], user, row["id"])
+    ledgers.post(conn, lot, row["direction"], row["quantity_t"], row["date"], user, row["id"])
     _ledger(conn, lot["lot"], user, "correction" if correction_of else "movement",
             {k: row[k] for k in ("id", "direction", "date", "quantity_t", "moisture_pct",
-                                 "impurity_pct", "voucher", "batch_code", "correction_of")})
+                                 "impurity_pct", "voucher", "batch_code", "correction_of", "reason")})
     return row
 
 
 def transfer(conn, lot: dict, user: str, granary: str, approval_ref: str | None) -> dict:
     """"Four in place": a lot changes granary only with an approved change, recorded."""
     if not approval_ref:
-        raise LotInvalid("a lot keeps its granary; moving it needs approval_ref (the approved change)")
+        raise LotInvalid("approval_ref：货位不随意移仓，移库须填已批准的变更文号")
     lot = get_lot(conn, lot["lot"], lock=True)
+    if lot["settled_at"] is not None:
+        raise LotConflict(f"货位 {lot['lot']} 已核销，不能移库")
+    row = conn.execute("SELECT capacity_t FROM granaries WHERE depot = %s AND granary = %s",
+                       (lot["depot"], granary)).fetchone()
+    refusal = capacity_refusal(granary, row[0] if row else None,
+                               granary_book_t(conn, lot["depot"], granary), ledgers.book_t(conn, lot["lot"]))
+    if refusal:
+        raise RuleRefusal(refusal)
     row = conn.cursor(row_factory=dict_row).execute(
         "UPDATE lots SET granary = %s WHERE lot = %s RETURNING *", (granary, lot["lot"])).fetchone()
     _ledger(conn, lot["lot"], user, "transfer",
@@ -133,24 +189,37 @@ def settle_lot(conn, lot: dict, user: str, cleared_on: date, *, confirm_loss: bo
     """Settle at clear-out: the lot must be cleared out and not yet settled."""
     lot = get_lot(conn, lot["lot"], lock=True)
     if lot["settled_at"] is not None:
-        raise LotConflict(f"lot {lot['lot']!r} was settled already")
+        raise LotConflict(f"货位 {lot['lot']} 已核销结算")
     current = effective(movements(conn, lot["lot"]))
     if not any(m["direction"] == "out" for m in current):
-        raise LotConflict(f"lot {lot['lot']!r} still holds all its stock; nothing went out")
+        raise LotConflict(f"货位 {lot['lot']} 尚无出库记录，库存仍全部在仓，不能核销")
     late = [m for m in current if m["date"] > cleared_on]
     if late:
-        raise LotConflict(f"movement {late[0]['id']} is dated {late[0]['date']}, after cleared_on {cleared_on}")
+        raise LotConflict(f"第 {late[0]['id']} 笔出入库日期 {late[0]['date']} 晚于出清日期 cleared_on {cleared_on}")
     card = lot["card_established"]
     result = settle(lot["category"], (card.year, card.month), cleared_on,
                     _flow(current, "in"), _flow(current, "out"))
     if result.natural_loss_rate_pct > max_loss_pct and not confirm_loss:
         raise LotConflict(
-            f"lot {lot['lot']!r} still holds stock: {balance_t(current):.3f} t remain on the books, "
-            f"a natural loss of {result.natural_loss_rate_pct} % (more than {max_loss_pct} %); record "
-            "the remaining outbound movements, or settle with confirm_loss if it really was lost")
+            f"货位 {lot['lot']} 账面仍有库存 {balance_t(current):.3f} 吨，按此核销自然损耗率为 "
+            f"{result.natural_loss_rate_pct} %（超过 {max_loss_pct} %）：请先登记其余出库，"
+            "确属损耗的以 confirm_loss 申请核销")
     body = settlement_dict(lot["lot"], result) | {"cleared_on": cleared_on.isoformat()}
     conn.execute("UPDATE lots SET settled_at = now(), settlement = %s WHERE lot = %s",
                  (json.dumps(body), lot["lot"]))
+    remainder = balance_t(current)
+    if remainder:
+        ledgers.post(conn, lot, "loss", remainder, cleared_on, user)
+    conn.execute(
+        """INSERT INTO settlement_month AS m (depot, month, lots, quantity_in_t, natural_loss_t,
+                                              over_loss_t, accidents)
+           VALUES (%s, date_trunc('month', %s::date)::date, 1, %s, %s, %s, %s)
+           ON CONFLICT (depot, month) DO UPDATE SET lots = m.lots + 1,
+               quantity_in_t = m.quantity_in_t + EXCLUDED.quantity_in_t,
+               natural_loss_t = m.natural_loss_t + EXCLUDED.natural_loss_t,
+               over_loss_t = m.over_loss_t + EXCLUDED.over_loss_t, accidents = m.accidents + EXCLUDED.accidents""",
+        (lot["depot"], cleared_on, result.quantity_in_t, result.natural_loss_t, result.over_loss_t,
+         int(result.storage_accident)))
     _ledger(conn, lot["lot"], user, "settled", body)
     return result
 

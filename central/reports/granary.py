@@ -101,13 +101,13 @@ def granary_report(conn, depot: str, granary: str, tz: str, start: date, days: i
 
 DAY_COLUMNS = ("day", "grain_min", "grain_max", "grain_mean", "indoor_temp_c", "indoor_rh_pct",
                "outdoor_temp_c", "outdoor_rh_pct")
-DAY_HEADERS = ("日期", "粮温最低", "粮温最高", "粮温平均", "仓温 ℃", "仓湿 %RH", "气温 ℃", "气湿 %RH")
+DAY_HEADERS = ("日期", "最低粮温 ℃", "最高粮温 ℃", "平均粮温 ℃", "仓温 ℃", "仓湿 %RH", "气温 ℃", "气湿 %RH")
 
 
 def csv_rows(report: dict) -> tuple[list[str], list[list]]:
     """Flat rows: one per day and layer (layer blank = the whole granary)."""
-    columns = ["day", "layer", "min_c", "max_c", "mean_c", "indoor_temp_c", "indoor_rh_pct",
-               "outdoor_temp_c", "outdoor_rh_pct"]
+    columns = ["日期", "层", "最低粮温 ℃", "最高粮温 ℃", "平均粮温 ℃", "仓温 ℃", "仓湿 %RH",
+               "气温 ℃", "气湿 %RH"]
     rows = []
     for d in report["days_rows"]:
         air = [d["indoor_temp_c"], d["indoor_rh_pct"], d["outdoor_temp_c"], d["outdoor_rh_pct"]]

@@ -12,11 +12,25 @@ STYLE = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;
          "td:first-child{text-align:left}@media print{body{margin:0}}")
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (tab and CR too: some
+# programs drop them and read what follows).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A cell value a spreadsheet shows as text, never runs: text starting like a formula
+    gets a leading apostrophe (the spreadsheet's own "this is text" mark). Numbers, dates
+    and None pass unchanged. Every CSV and Excel writer puts its cells through this."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(columns: Sequence[str], rows: Sequence[Sequence]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(columns)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerow([spreadsheet_safe(c) for c in columns])
+    writer.writerows(["" if v is None else spreadsheet_safe(v) for v in row] for row in rows)
     return buf.getvalue()
 
 

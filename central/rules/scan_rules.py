@@ -15,8 +15,12 @@ def _limit(table: dict[str, float], mode: str) -> float:
     return table.get(mode, table["normal"])
 
 
+# Messages are what depot staff read (the web pages also render them from the rule code).
+MODE_NAMES = {"normal": "常规储藏", "quasi_low": "准低温储藏", "low": "低温储藏"}
+
+
 def _where(p: Point) -> str:
-    return f"cable {p.cable} layer {p.layer}"
+    return f"{p.cable} 号电缆第 {p.layer} 层"
 
 
 def grain_temp_high(scan: GranaryScan, th: Thresholds) -> list[Finding]:
@@ -27,8 +31,8 @@ def grain_temp_high(scan: GranaryScan, th: Thresholds) -> list[Finding]:
         return []
     count = sum(1 for p in scan.valid() if p.temp_c > limit)
     return [Finding("grain_temp_high", scan.granary, "alarm", hottest.temp_c, limit,
-                    f"{count} point(s) above {limit:g} °C ({scan.storage_mode}); hottest "
-                    f"{hottest.temp_c:.1f} °C at {_where(hottest)}", scan.granary)]
+                    f"{count} 个测温点超过{MODE_NAMES.get(scan.storage_mode, scan.storage_mode)}上限 {limit:g} ℃，"
+                    f"最高 {hottest.temp_c:.1f} ℃（{_where(hottest)}）", scan.granary)]
 
 
 def grain_temp_mean_high(scan: GranaryScan, th: Thresholds) -> list[Finding]:
@@ -40,7 +44,7 @@ def grain_temp_mean_high(scan: GranaryScan, th: Thresholds) -> list[Finding]:
     if mean <= limit:
         return []
     return [Finding("grain_temp_mean_high", scan.granary, "alarm", mean, limit,
-                    f"granary mean {mean:.2f} °C above {limit:g} °C ({scan.storage_mode})",
+                    f"全仓平均粮温 {mean:.2f} ℃，超过{MODE_NAMES.get(scan.storage_mode, scan.storage_mode)}上限 {limit:g} ℃",
                     scan.granary)]
 
 
@@ -73,8 +77,8 @@ def hotspot(scan: GranaryScan, th: Thresholds) -> list[Finding]:
                 continue
             findings.append(Finding(
                 "hotspot", point_subject(scan.granary, p.cable, p.layer), severity, delta, threshold,
-                f"{p.temp_c:.1f} °C at {_where(p)} is {delta:.1f} °C above its layer's mean "
-                f"{others_mean:.1f} °C", scan.granary))
+                f"{_where(p)} {p.temp_c:.1f} ℃，高出本层平均 {others_mean:.1f} ℃ 达 "
+                f"{delta:.1f} ℃", scan.granary))
     return findings
 
 
@@ -95,9 +99,9 @@ def condensation_risk(scan: GranaryScan, th: Thresholds) -> list[Finding]:
     else:
         return []
     return [Finding("condensation_risk", scan.granary, severity, margin, threshold,
-                    f"grain {coldest.temp_c:.1f} °C at {_where(coldest)} is {margin:.1f} °C above "
-                    f"the indoor dew point {dew:.1f} °C ({scan.indoor_temp_c:.1f} °C, "
-                    f"{scan.indoor_rh_pct:.1f} %RH)", scan.granary)]
+                    f"{_where(coldest)}粮温 {coldest.temp_c:.1f} ℃，仅高出仓内露点 {dew:.1f} ℃ "
+                    f"{margin:.1f} ℃（仓温 {scan.indoor_temp_c:.1f} ℃，"
+                    f"仓湿 {scan.indoor_rh_pct:.1f} %RH）", scan.granary)]
 
 
 def sensor_fault(scan: GranaryScan, th: Thresholds) -> list[Finding]:
@@ -106,13 +110,13 @@ def sensor_fault(scan: GranaryScan, th: Thresholds) -> list[Finding]:
     for p in scan.points:
         out_of_range = p.temp_c is not None and not (th.grain_valid_min_c <= p.temp_c <= th.grain_valid_max_c)
         if p.fault or out_of_range:
-            what = "reports a fault" if p.fault else f"reads {p.temp_c:.1f} °C, out of range"
+            what = "报告故障" if p.fault else f"读数 {p.temp_c:.1f} ℃，超出量程"
             findings.append(Finding("sensor_fault", point_subject(scan.granary, p.cable, p.layer),
-                                    "warning", p.temp_c, None, f"sensor at {_where(p)} {what}",
+                                    "warning", p.temp_c, None, f"{_where(p)}传感器{what}",
                                     scan.granary))
     for cable in scan.missing_cables:
         findings.append(Finding("sensor_fault", cable_subject(scan.granary, cable), "warning", None,
-                                None, f"cable {cable} did not answer in this scan", scan.granary))
+                                None, f"{cable} 号电缆本次巡检未应答", scan.granary))
     return findings
 
 

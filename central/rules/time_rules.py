@@ -22,12 +22,12 @@ def temp_rise(subject: str, granary: str, daily: Sequence[float | None], th: Thr
         if all(step >= th.temp_rise_per_day_c for step in steps):
             rise = round(min(steps), 2)
             return Finding("temp_rise", subject, "warning", rise, th.temp_rise_per_day_c,
-                           f"rising {rise:.1f} °C/day or more for {n} days", granary)
+                           f"连续 {n} 天每天上升 {rise:.1f} ℃ 以上", granary)
     if len(daily) > 3 and daily[0] is not None and daily[3] is not None:
         rise = round(daily[0] - daily[3], 2)
         if rise >= th.temp_rise_3day_c:
             return Finding("temp_rise", subject, "warning", rise, th.temp_rise_3day_c,
-                           f"rose {rise:.1f} °C over 3 days", granary)
+                           f"3 天内上升 {rise:.1f} ℃", granary)
     return None
 
 
@@ -48,8 +48,8 @@ def indoor_humidity_high(granary: str, series: Sequence[tuple[datetime, float]],
         return None
     low = min(values)
     return Finding("indoor_humidity_high", granary, "warning", round(low, 2), th.indoor_rh_max_pct,
-                   f"indoor humidity above {th.indoor_rh_max_pct:g} %RH for "
-                   f"{th.indoor_rh_hold_min / 60:g} h (lowest {low:.1f} %RH)", granary)
+                   f"仓湿持续 {th.indoor_rh_hold_min / 60:g} 小时高于 {th.indoor_rh_max_pct:g} %RH"
+                   f"（期间最低 {low:.1f} %RH）", granary)
 
 
 def sensor_stuck(subject: str, granary: str, series: Sequence[tuple[datetime, float]], now: datetime,
@@ -65,7 +65,7 @@ def sensor_stuck(subject: str, granary: str, series: Sequence[tuple[datetime, fl
     if len(recent) < 2 or len(set(recent)) != 1:
         return None
     return Finding("sensor_fault", subject, "warning", recent[0], None,
-                   f"stuck at {recent[0]:.2f} °C for {th.sensor_stuck_days:g} days", granary)
+                   f"读数连续 {th.sensor_stuck_days:g} 天停在 {recent[0]:.2f} ℃", granary)
 
 
 def depot_offline(state: str | None, last_seen: datetime | None, now: datetime,
@@ -74,11 +74,11 @@ def depot_offline(state: str | None, last_seen: datetime | None, now: datetime,
     limit = timedelta(minutes=th.expected_scan_interval_min * th.offline_interval_multiple)
     if state == "offline":
         return Finding("depot_offline", "@depot", "alarm", None, None,
-                       "the edge agent reported offline (last will)")
+                       "边缘设备报告离线（遗嘱消息）")
     if last_seen is not None and now - last_seen > limit:
         minutes = (now - last_seen).total_seconds() / 60
         return Finding("depot_offline", "@depot", "alarm", round(minutes, 1), limit.total_seconds() / 60,
-                       f"no telemetry for {minutes:.0f} min (limit {limit.total_seconds() / 60:.0f} min)")
+                       f"已 {minutes:.0f} 分钟未收到数据（限值 {limit.total_seconds() / 60:.0f} 分钟）")
     return None
 
 
@@ -91,7 +91,7 @@ def camera_offline(camera: str, granary: str | None, offline_since: datetime | N
         return None
     minutes = held.total_seconds() / 60
     return Finding("camera_offline", camera, "warning", round(minutes, 1), th.camera_offline_hold_min,
-                   f"camera {camera} offline for {minutes:.0f} min", granary)
+                   f"摄像机 {camera} 已离线 {minutes:.0f} 分钟", granary)
 
 
 def check_interval_days(max_grain_c: float, safety_class: str, th: Thresholds, *, heating: bool = False,
@@ -112,9 +112,9 @@ def inspection_overdue(granary: str, last_complete_scan: datetime | None, interv
                        now: datetime) -> Finding | None:
     if last_complete_scan is None:
         return Finding("inspection_overdue", granary, "warning", None, interval_days,
-                       "no complete scan on record", granary)
+                       "没有完整巡检记录", granary)
     age = (now - last_complete_scan).total_seconds() / 86400
     if age <= interval_days:
         return None
     return Finding("inspection_overdue", granary, "warning", round(age, 2), interval_days,
-                   f"last complete scan {age:.1f} days ago; due every {interval_days:g} days", granary)
+                   f"距上次完整巡检 {age:.1f} 天，应每 {interval_days:g} 天一次", granary)

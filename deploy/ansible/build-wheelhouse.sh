@@ -30,11 +30,21 @@ mkdir "$work/src" "$work/wheels"
 
 # Build from a clean copy so the checkout gets no build/ or *.egg-info litter.
 if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
-    (cd "$repo" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) \
+    # The work tree as it is: tracked files deleted but not yet committed are left out.
+    (cd "$repo" && git ls-files -co --exclude-standard -z \
+        | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+        | tar --null -T - -cf -) \
         | tar -xf - -C "$work/src"
 else
     tar -C "$repo" --exclude=.venv --exclude=.git -cf - . | tar -xf - -C "$work/src"
 fi
+
+# The web pages are built, not committed: build them (when missing or stale) and put them in
+# the copy, so the wheel serves them with no CDN and no Node.js at the central host.
+(cd "$repo" && source scripts/venv.sh && ensure_web) \
+    || { echo "build-wheelhouse: the web pages could not be built (Node.js 20 and npm needed)" >&2; exit 1; }
+rm -rf "$work/src/central/dashboard/static"
+cp -R "$repo/central/dashboard/static" "$work/src/central/dashboard/static"
 
 SOURCE_DATE_EPOCH=315532800 "$python" -m pip wheel --quiet --no-deps --wheel-dir "$work/wheels" "$work/src"
 wheel=$(ls "$work"/wheels/grainlink-*.whl)

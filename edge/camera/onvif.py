@@ -91,10 +91,12 @@ class OnvifCamera:
             raise CameraError("unreachable", f"{uri}: {getattr(exc, 'reason', exc)}") from None
 
     # ---- on-screen display ---------------------------------------------------------------------
-    def osd_texts(self) -> dict[str, str]:
-        body = self._call(self._media(), "<trt:GetOSDs/>")
+    def osd_texts(self, vsc: str | None = None) -> dict[str, str]:
+        """token -> text of the device's text OSDs (of one video source configuration)."""
+        ask = f"<trt:ConfigurationToken>{escape(vsc)}</trt:ConfigurationToken>" if vsc else ""
+        body = self._call(self._media(), f"<trt:GetOSDs>{ask}</trt:GetOSDs>")
         return {el.get("token") or "": (first(el, "PlainText") or "")
-                for el in body.iter() if local(el.tag) == "OSDs"}
+                for el in body.iter() if local(el.tag) == "OSDs" and first(el, "Type") == "Text"}
 
     @staticmethod
     def _osd_body(text: str, vsc: str, token: str = "") -> str:
@@ -131,7 +133,9 @@ class OnvifCamera:
         for el in body.iter():
             if local(el.tag) == "NotificationMessage":
                 topic = first(el, "Topic") or ""
-                state = next((e.get("Value") for e in el.iter() if local(e.tag) == "SimpleItem"), "true")
+                # The state is in tt:Data; tt:Source's items only name the video source.
+                data = next((e for e in el.iter() if local(e.tag) == "Data"), el)
+                state = next((e.get("Value") for e in data.iter() if local(e.tag) == "SimpleItem"), "true")
                 out.append((topic, str(state).lower() == "true"))
         return out
 

@@ -1,7 +1,7 @@
 """All cameras of a depot: start/stop their workers, feed them indoor readings, take stills.
 
-`start_cameras(agent)` is the one call the agent makes; it returns the running service (or
-None when the depot has no cameras).
+The agent builds one `CameraService` (only for a depot with cameras), hands it the outbox's
+`publish` and subscribes its `on_air` to the polled air readings.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, wait
 from datetime import datetime
-from pathlib import Path
 
+from common.secrets import SecretError, resolve_secret
+from edge.camera.live import LiveError, LiveRelays, live_name
 from edge.camera.still import overlay_text
 from edge.camera.worker import CameraWorker, Publish
-from protocols.depot.model import Camera
+from protocols.depot.model import Camera, LiveView
 from protocols.mqtt.models import AirReading, CameraStatus, Command
 
 log = logging.getLogger("edge.camera")
@@ -24,17 +25,15 @@ log = logging.getLogger("edge.camera")
 def camera_password(cam: Camera, base_dir: str | os.PathLike = ".",
                     environ: dict[str, str] | None = None) -> str | None:
     """The password from `password_env` or `password_file` (relative to the depot file's folder)."""
-    env = os.environ if environ is None else environ
-    if cam.password_env:
-        return env.get(cam.password_env)
-    if cam.password_file:
-        path = Path(base_dir, cam.password_file)
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            log.error("camera %s: cannot read password_file %s: %s", cam.camera, path, exc)
-            return None
-    return ""
+    try:
+        password = resolve_secret(cam.password_env, cam.password_file, base_dir=base_dir,
+                                  environ=environ)
+    except SecretError as exc:
+        # The worker reports the missing password as the camera's state; the log says why.
+        if exc.source == "file":
+            log.error("camera %s: %s", cam.camera, exc)
+        return None
+    return "" if password is None else password
 
 
 def indoor_overlays(cameras: Iterable[Camera], air: Iterable[AirReading]) -> dict[str, str]:
@@ -49,9 +48,13 @@ def indoor_overlays(cameras: Iterable[Camera], air: Iterable[AirReading]) -> dic
 
 class CameraService:
     def __init__(self, cameras: list[Camera], depot: str, publish: Publish, wall: Callable[[], datetime],
-                 base_dir: str | os.PathLike = ".", environ: dict[str, str] | None = None, **worker_kw):
+                 base_dir: str | os.PathLike = ".", environ: dict[str, str] | None = None,
+                 live: LiveView | None = None, **worker_kw):
+        self.depot = depot
         self.workers = {c.camera: CameraWorker(c, camera_password(c, base_dir, environ), depot, publish, wall,
                                                **worker_kw) for c in cameras}
+        self.live = live or LiveView()
+        self.relays: LiveRelays | None = None
 
     def start(self) -> CameraService:
         for w in self.workers.values():
@@ -59,6 +62,8 @@ class CameraService:
         return self
 
     def stop(self) -> None:
+        if self.relays is not None:
+            self.relays.close()
         for w in self.workers.values():
             w.stop()
 
@@ -84,37 +89,28 @@ class CameraService:
     def snapshot_command(self, command: Command) -> str:
         return self.snapshot(command.granary)
 
+    def live_command(self, command: Command) -> str:
+        """live_start / live_stop of one camera (central's 实时 button); the answer's detail,
+        or ValueError/LiveError with the reason in Chinese."""
+        worker = self.workers.get(command.camera or "")
+        if worker is None:
+            raise ValueError(f"本库没有摄像机 {command.camera}")
+        if command.action == "live_stop":
+            return self.relays.stop(worker.cam.camera) if self.relays else f"摄像机 {worker.cam.camera} 没有实时视频"
+        if not self.live.url:
+            raise LiveError("边缘配置未设置 live.url（中心媒体服务器地址），无法实时查看")
+        if not worker.ready or not worker.profile:
+            raise LiveError(f"摄像机 {worker.cam.camera} 当前不可达：{worker.health.last_error or '尚未连通'}")
+        uri = worker.client.stream_uri(worker.profile)
+        if not uri.startswith(("rtsp://", "rtsps://")):
+            raise LiveError(f"摄像机 {worker.cam.camera} 没有 RTSP 视频流地址")
+        if self.relays is None:
+            self.relays = LiveRelays(self.live.max_streams, self.live.duration)
+        target = f"{self.live.url.rstrip('/')}/{live_name(self.depot, worker.cam.camera)}"
+        return self.relays.start(worker.cam.camera, uri, worker.client.username, worker.client.password, target)
+
     def statuses(self) -> list[CameraStatus]:
         return [w.status() for w in self.workers.values()]
 
     def details(self) -> list[dict]:
         return [w.details() for w in self.workers.values()]
-
-
-def start_cameras(agent) -> CameraService | None:
-    """Start the depot's cameras for `agent` (an edge.agent.EdgeAgent).
-
-    Indoor readings reach the cameras by wrapping the agent's collector's `messages` on the
-    instance (every reading the agent commits passes there once), so the agent needs no other
-    change.
-    """
-    cameras = agent.config.cameras
-    if not cameras:
-        return None
-
-    def publish(kind, model):
-        agent.outbox.add_message(kind, model)
-        agent._kick()
-
-    service = CameraService(cameras, agent.code, publish, agent.wall,
-                            base_dir=os.path.dirname(os.path.abspath(agent.cfg.source))).start()
-    original = agent.collector.messages
-
-    def messages(results):
-        grain, air = original(results)
-        if air:
-            service.on_air(air)
-        return grain, air
-
-    agent.collector.messages = messages
-    return service

@@ -1,9 +1,10 @@
 """A small ONVIF SOAP transport: envelope with a WS-Security UsernameToken digest, POST, faults.
 
-Why not onvif-zeep: it imports here, but it builds every service from the full WSDL set on each
-client (seconds per camera) and its error mapping hides the HTTP status we need to tell an auth
-failure from a timeout. The edge uses ten operations; this transport does exactly those, over
-urllib, with one timeout per call.
+Why not onvif-zeep at the edge: it builds every service from the full WSDL set on each client
+(seconds per camera) and its error mapping hides the HTTP status we need to tell an auth failure
+from a timeout. The edge uses ten operations; this transport does exactly those, over urllib,
+with one timeout per call. onvif-zeep stays the independent client of the conformance tests
+(tests/cameras/test_onvif_conformance.py), a test dependency only.
 """
 
 from __future__ import annotations
@@ -30,12 +31,22 @@ _DIGEST = ("http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-tok
            "#PasswordDigest")
 
 
-class CameraError(Exception):
-    """A camera call failed; `kind` is auth, timeout, unreachable, fault or protocol."""
+# ONVIF's words for "this device does not do that": a real absence, not a failed call.
+UNSUPPORTED = frozenset({"ActionNotSupported", "NotSupported", "NoSuchService"})
 
-    def __init__(self, kind: str, message: str):
+
+class CameraError(Exception):
+    """A camera call failed; `kind` is auth, timeout, unreachable, fault or protocol;
+    `subcodes` are a fault's ONVIF subcodes (local names, outermost first)."""
+
+    def __init__(self, kind: str, message: str, subcodes: tuple[str, ...] = ()):
         super().__init__(message)
         self.kind = kind
+        self.subcodes = subcodes
+
+    @property
+    def unsupported(self) -> bool:
+        return self.kind == "fault" and any(code in UNSUPPORTED for code in self.subcodes)
 
 
 def password_digest(nonce: bytes, created: str, password: str) -> str:
@@ -67,13 +78,13 @@ def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def fault_text(root: ET.Element) -> tuple[str, str] | None:
-    """(subcode, reason) of a SOAP fault, or None."""
+def fault_text(root: ET.Element) -> tuple[tuple[str, ...], str] | None:
+    """(subcodes without prefixes, reason) of a SOAP fault, or None."""
     for el in root.iter():
         if local(el.tag) == "Fault":
-            values = [e.text or "" for e in el.iter() if local(e.tag) == "Value"]
+            values = [(e.text or "").strip() for e in el.iter() if local(e.tag) == "Value"]
             reason = next((e.text or "" for e in el.iter() if local(e.tag) == "Text"), "")
-            return (values[-1] if values else "", reason)
+            return tuple(v.rsplit(":", 1)[-1] for v in values[1:]), reason
     return None
 
 
@@ -101,11 +112,11 @@ def call(url: str, body: str, username: str, password: str, timeout: float) -> E
         raise CameraError("protocol", f"{url}: answer is not XML ({exc})") from None
     flt = fault_text(root)
     if flt:
-        code, reason = flt
-        if "NotAuthorized" in code or "not authorized" in reason.lower():
+        codes, reason = flt
+        if "NotAuthorized" in codes or "not authorized" in reason.lower():
             raise CameraError("auth", f"{url}: authentication failed for user {username!r} "
                                       f"(wrong password?): {reason}")
-        raise CameraError("fault", f"{url}: {code} {reason}".strip())
+        raise CameraError("fault", f"{url}: {'/'.join(codes)} {reason}".strip(), codes)
     body = next((e for e in root if local(e.tag) == "Body"), None)
     if body is None:
         raise CameraError("protocol", f"{url}: SOAP answer has no Body")

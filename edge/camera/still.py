@@ -1,33 +1,32 @@
 """Stills: the overlay text, stamping it on a picture, and fitting a JPEG under the size limit.
 
-OpenCV's Hershey fonts cannot draw CJK, so a stamped overlay is transliterated to ASCII
-("仓温 17.9℃ 仓湿 63.5%" -> "T 17.9C RH 63.5%"); the message's `overlay` field keeps the
-original text.
+The stamped text is drawn as staff write it ("仓温 17.9℃ 仓湿 63.5%") with a CJK font through
+Pillow (OpenCV's own fonts have no CJK glyphs); common/fonts.py finds the font and names the
+package to install when there is none.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw
+
+from common.fonts import FontMissing, cjk_font
 
 MAX_STILL_BYTES = 200 * 1024
-_ASCII = {"仓温": "T", "仓湿": "RH", "℃": "C"}
 
 
 class StillError(Exception):
     """The picture could not be decoded or made small enough."""
 
 
+OVERLAY_PREFIX = "仓温 "
+
+
 def overlay_text(temp_c: float | None, rh_pct: float | None) -> str:
     t = "--" if temp_c is None else f"{temp_c:.1f}"
     rh = "--" if rh_pct is None else f"{rh_pct:.1f}"
-    return f"仓温 {t}℃ 仓湿 {rh}%"
-
-
-def ascii_overlay(text: str) -> str:
-    for cjk, asc in _ASCII.items():
-        text = text.replace(cjk, asc)
-    return "".join(ch if ord(ch) < 128 else "?" for ch in text)
+    return f"{OVERLAY_PREFIX}{t}℃ 仓湿 {rh}%"
 
 
 def decode(jpeg: bytes) -> np.ndarray:
@@ -38,13 +37,19 @@ def decode(jpeg: bytes) -> np.ndarray:
 
 
 def stamp(img: np.ndarray, text: str) -> np.ndarray:
-    """Draw `text` top-left on a dark band so it reads on any scene."""
-    out = img.copy()
-    label = ascii_overlay(text)
-    (w, h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.8, 2)
-    cv2.rectangle(out, (0, 0), (w + 16, h + base + 16), (0, 0, 0), -1)
-    cv2.putText(out, label, (8, h + 8), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
-    return out
+    """Draw `text` top-left on a dark band so it reads on any scene (BGR in, BGR out)."""
+    size = max(14, img.shape[0] // 18)  # readable on a 480-line still and a 4K frame alike
+    try:
+        font = cjk_font(size)
+    except FontMissing as exc:
+        raise StillError(str(exc)) from None
+    left, top, right, bottom = font.getbbox(text)
+    pil = Image.fromarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    pen = ImageDraw.Draw(pil)
+    pad = size // 3
+    pen.rectangle((0, 0, right - left + 2 * pad, bottom - top + 2 * pad), fill=(0, 0, 0))
+    pen.text((pad - left, pad - top), text, font=font, fill=(255, 255, 255))
+    return cv2.cvtColor(np.asarray(pil), cv2.COLOR_RGB2BGR)
 
 
 def fit_jpeg(img: np.ndarray, max_bytes: int = MAX_STILL_BYTES,

@@ -2,8 +2,18 @@
 
 Each tick it does what is due: a health check (device information; on the first success also
 capabilities, profiles and a pull-point subscription), a still, the pending OSD text, pulling
-events. Failures are logged with the camera, the kind (auth, timeout, unreachable, fault) and
-the message, kept for status, and count toward the offline hold time.
+events. Failures are kept for status and count toward the offline hold time; they are logged
+once per change of state (failing, a different kind of failure, reachable again), not per try.
+
+While a camera cannot be reached nothing but the health check is tried, and that one backs off
+(doubling from `health_interval` up to five times it), so a dead camera costs neither a still
+attempt every interval nor a log line each time. When it is reached again the worker sets up
+afresh: profiles, events, and the OSD token, found again with GetOSDs (a rebooted or replaced
+camera forgets the token it gave).
+
+The OSD: a fault saying the device does not do OSD (ter:ActionNotSupported) turns it off and
+stills get the text stamped instead; any other failure (an unknown token, a timeout) keeps the
+text pending and retries it with the same backoff, re-discovering the token after a fault.
 """
 
 from __future__ import annotations
@@ -16,10 +26,18 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 
+from common.backoff import doubling_delay
 from edge.camera.health import HealthTracker
 from edge.camera.onvif import OnvifCamera
 from edge.camera.soap import CameraError
-from edge.camera.still import MAX_STILL_BYTES, StillError, fit_jpeg, prepare_still, stamp
+from edge.camera.still import (
+    MAX_STILL_BYTES,
+    OVERLAY_PREFIX,
+    StillError,
+    fit_jpeg,
+    prepare_still,
+    stamp,
+)
 from edge.camera.stream import grab_frame
 from protocols.depot.model import Camera
 from protocols.mqtt import topics
@@ -51,6 +69,9 @@ class CameraWorker:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._next_health = 0.0
+        self._failures = 0          # failed reachability checks in a row (the health backoff)
+        self._osd_failures = 0
+        self._next_osd = 0.0
         self._next_still = clock() + (cam.snapshot_interval or 0) if cam.snapshot_interval else None
         self.stills_sent = 0
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"camera-{cam.camera}")
@@ -81,7 +102,8 @@ class CameraWorker:
     def details(self) -> dict:
         return {"camera": self.cam.camera, "ok": self.health.ok and self.ready, "online": self.health.online,
                 "error_kind": self.health.error_kind, "last_error": self.health.last_error,
-                "osd": self.osd_token is not None, "stills_sent": self.stills_sent}
+                "osd": self.osd_token is not None, "osd_supported": self.osd_supported,
+                "stills_sent": self.stills_sent}
 
     # ---- the camera thread -------------------------------------------------------------------------
     def _run(self) -> None:
@@ -92,15 +114,24 @@ class CameraWorker:
                 log.exception("camera %s: unexpected error", self.cam.camera)
             self._stop.wait(self.tick_s)
 
+    def _backoff(self, failures: int) -> float:
+        interval = self.cam.health_interval
+        return doubling_delay(failures, interval, 5 * interval)
+
     def _fail(self, exc: Exception, doing: str) -> None:
         kind = getattr(exc, "kind", "error")
         msg = f"camera {self.cam.camera}: {doing} failed ({kind}): {exc}"
-        if msg != self.health.last_error:
-            log.warning(msg, extra={"camera": self.cam.camera, "error_kind": kind})
         if kind in ("auth", "timeout", "unreachable", "config"):
+            if self.health.failing_since is None or kind != self.health.error_kind:
+                log.warning(msg, extra={"camera": self.cam.camera, "error_kind": kind})
             self.ready = self.ready and kind not in ("auth", "config")
-            self._event(self.health.failure(self.clock(), kind, msg), {"error": msg, "kind": kind})
+            self._failures += 1
+            now = self.clock()
+            self._next_health = now + self._backoff(self._failures)
+            self._event(self.health.failure(now, kind, msg), {"error": msg, "kind": kind})
         else:
+            if kind != self.health.error_kind:
+                log.warning(msg, extra={"camera": self.cam.camera, "error_kind": kind})
             self.health.last_error, self.health.error_kind = msg, kind
 
     def _event(self, kind: str | None, detail: dict) -> None:
@@ -117,13 +148,16 @@ class CameraWorker:
                 self._fail_pending_snapshots()
                 return
             self._pull_events()
-        if not self.ready:
-            self._fail_pending_snapshots()
+        if not self.ready or self.health.failing_since is not None:
+            self._fail_pending_snapshots()  # unreachable: wait for the next health check
             return
+        osd_due = self.osd_supported and now >= self._next_osd
         with self._lock:
-            pending, self._osd_pending = self._osd_pending, None
+            pending = self._osd_pending if osd_due else None
+            if osd_due:
+                self._osd_pending = None
             requests, self._snap_requests = self._snap_requests, []
-        if pending is not None and self.osd_supported:
+        if pending is not None:
             self._write_osd(pending)
         due = self._next_still is not None and now >= self._next_still
         if due or requests:
@@ -136,13 +170,17 @@ class CameraWorker:
             what = "url" if not self.cam.url else "password (password_env / password_file)"
             self._fail(CameraError("config", f"no {what} configured"), "configuration")
             return False
+        was_failing = self.health.failing_since is not None
         try:
             self.client.device_information()
-            if not self.ready:
+            if not self.ready or was_failing:
                 self._setup()
         except CameraError as exc:
             self._fail(exc, "health check")
             return False
+        if was_failing:
+            log.info("camera %s: reachable again", self.cam.camera)
+        self._failures = 0
         self._event(self.health.success(self.clock()), {})
         return True
 
@@ -160,23 +198,47 @@ class CameraWorker:
             if exc.kind != "fault":
                 raise
             self.pull_address = None  # the device offers no events: fine
+        # A camera set up again may be another device or have rebooted: its OSD is found afresh
+        # and given the current text.
+        self.osd_token, self.osd_supported, self._osd_failures, self._next_osd = None, self.cam.osd, 0, 0.0
+        with self._lock:
+            if self.overlay and self._osd_pending is None:
+                self._osd_pending = self.overlay
         self.ready = True
         log.info("camera %s ready (profile %s)", self.cam.camera, self.profile)
 
+    def _find_osd(self) -> str | None:
+        """The token of an OSD this agent created earlier (its text starts with the overlay's)."""
+        texts = self.client.osd_texts(self.vsc)
+        return next((tok for tok, text in texts.items() if tok and text.startswith(OVERLAY_PREFIX)), None)
+
     def _write_osd(self, text: str) -> None:
         try:
+            if self.osd_token is None:
+                self.osd_token = self._find_osd()
             if self.osd_token is None:
                 self.osd_token = self.client.create_osd(self.vsc or "", text)
             else:
                 self.client.set_osd(self.osd_token, self.vsc or "", text)
         except CameraError as exc:
+            if exc.unsupported:
+                log.info("camera %s: no OSD on this device (%s); stamping stills instead", self.cam.camera, exc)
+                self.osd_supported, self.osd_token = False, None
+                return
             if exc.kind == "fault":
-                log.info("camera %s: no OSD support (%s); stamping stills instead", self.cam.camera, exc)
-                self.osd_supported = False
-            else:
+                self.osd_token = None  # e.g. the camera no longer knows the token: find it again
+            if self._osd_failures == 0:
+                log.warning("camera %s: OSD update failed (%s), will retry: %s", self.cam.camera, exc.kind, exc)
+            self._osd_failures += 1
+            self._next_osd = self.clock() + self._backoff(self._osd_failures)
+            with self._lock:
+                self._osd_pending = self._osd_pending or text
+            if exc.kind in ("auth", "timeout", "unreachable"):
                 self._fail(exc, "OSD update")
-                with self._lock:
-                    self._osd_pending = self._osd_pending or text
+            return
+        if self._osd_failures:
+            log.info("camera %s: OSD updated again", self.cam.camera)
+        self._osd_failures, self._next_osd = 0, 0.0
 
     def _take_still(self, requests: list[Future]) -> None:
         try:

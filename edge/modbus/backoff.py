@@ -1,9 +1,11 @@
 """A slave that stops answering is left alone for a while, doubling up to a cap, so it never
-eats its bus's time; it is tried again on its own schedule."""
+eats its bus's time; it is tried again on its own schedule, with one short probe (see BusPoller)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from common.backoff import doubling_delay
 
 
 @dataclass
@@ -19,7 +21,7 @@ class UnitBackoff:
     def failed(self, now: float) -> float:
         """Record a failed poll at `now`; returns the pause before the next try."""
         self.failures += 1
-        pause = min(self.max_s, self.initial_s * 2 ** min(self.failures - 1, 30))
+        pause = doubling_delay(self.failures, self.initial_s, self.max_s)
         self.retry_at = now + pause
         return pause
 

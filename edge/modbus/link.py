@@ -6,9 +6,12 @@ Only the bus's own worker thread calls a link, so requests on one bus never over
 
 from __future__ import annotations
 
+import io
 import logging
+import select
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
@@ -17,6 +20,7 @@ from pymodbus.framer import FramerRTU
 
 from edge.modbus.counters import ErrorCounters
 from protocols.depot.model import SerialBus, TcpBus
+from protocols.modbus.wire import REPLY_OVERHEAD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,51 @@ FAILURE_KINDS = ("timeout", "crc", "partial", "exception", "io")
 # never disconnect its neighbours, so the link never lets it get there.
 _NEVER_DISCONNECT = 1 << 30
 _RECONNECT_PAUSE_S = 1.0
+
+
+class _PromptSerialClient(ModbusSerialClient):
+    """pymodbus's serial client ends a reply only after a silence of four characters with no
+    new byte; a master that knows how long the reply is can take it the moment its last byte
+    is in. `expect` is that length (0: unknown, wait for the silence as pymodbus does)."""
+
+    expect = 0
+
+    def recv(self, size: int | None) -> bytes:
+        if size is not None or not self.expect or self.socket is None:
+            return super().recv(size)
+        try:
+            return self._recv_expected()
+        except OSError:
+            self.close()
+            raise ConnectionException(str(self)) from None
+
+    def _recv_expected(self) -> bytes:
+        char_s = self._t0
+        deadline = time.monotonic() + self.comm_params.timeout_connect
+        buf = b""
+        quiet_since = time.monotonic()
+        while True:
+            waiting = self._in_waiting()
+            if waiting:
+                buf += self.socket.read(waiting)
+                quiet_since = time.monotonic()
+            exception_reply = len(buf) >= 2 and buf[1] & 0x80
+            need = REPLY_OVERHEAD_BYTES if exception_reply else self.expect
+            now = time.monotonic()
+            if len(buf) >= need or now >= deadline:
+                return buf
+            if buf and now - quiet_since > 4 * char_s + 0.002:
+                return buf  # a short or broken frame: let the framer judge it
+            if buf:
+                time.sleep(min(max((need - len(buf)) * char_s, char_s), deadline - now))
+            else:  # nothing yet: sleep until the first byte of the reply
+                self._wait_readable(max(0.0, deadline - now), char_s)
+
+    def _wait_readable(self, timeout_s: float, char_s: float) -> None:
+        try:
+            select.select([self.socket.fileno()], [], [], timeout_s)
+        except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+            time.sleep(min(timeout_s, 4 * char_s))  # a port pyserial cannot hand to select
 
 
 class ReadFailure(Exception):
@@ -50,10 +99,12 @@ class BusLink:
         self._attempt = _Attempt()
         self._lock = threading.Lock()  # belt and braces: the worker thread is the only caller
         self._last_connect_try = 0.0
+        self._probe = False
+        self._probe_saved = 0.0
         self.rtu = isinstance(bus, SerialBus)
         trace = self._trace_packet
         if isinstance(bus, SerialBus):
-            self.client = ModbusSerialClient(
+            self.client = _PromptSerialClient(
                 device or bus.device, baudrate=bus.baud, parity=bus.parity, stopbits=bus.stop_bits,
                 bytesize=8, timeout=bus.timeout_s, retries=0, trace_packet=trace,
             )
@@ -74,6 +125,24 @@ class BusLink:
         except Exception:  # closing must never raise into the agent
             log.debug("closing bus %s", self.bus.name, exc_info=True)
 
+    @contextmanager
+    def probing(self, wait_s: float):
+        """The first request inside waits at most `wait_s` for its reply and is not retried:
+        how a dead slave is asked whether it is back without costing its bus a full timeout.
+        Once it answers, the rest of the poll runs with the bus's own settings."""
+        self._probe_saved = self.client.comm_params.timeout_connect
+        self._probe = True
+        self.client.comm_params.timeout_connect = min(self._probe_saved, wait_s)
+        try:
+            yield
+        finally:
+            self._end_probe()
+
+    def _end_probe(self) -> None:
+        if self._probe:
+            self.client.comm_params.timeout_connect = self._probe_saved
+            self._probe = False
+
     def read(self, address: int, function_code: int, start: int, count: int) -> list[int]:
         """`count` registers from `start` of slave `address`; raises ReadFailure."""
         def call():
@@ -81,7 +150,7 @@ class BusLink:
                 return self.client.read_input_registers(start, count=count, device_id=address)
             return self.client.read_holding_registers(start, count=count, device_id=address)
 
-        reply = self._request(address, call, 5 + 2 * count)
+        reply = self._request(address, call, REPLY_OVERHEAD_BYTES + 2 * count)
         registers = list(reply.registers)
         if len(registers) < count:
             self.counters.failure(self.bus.name, address, "partial")
@@ -93,11 +162,13 @@ class BusLink:
 
     def _request(self, address: int, call, reply_size: int):
         last: ReadFailure | None = None
-        for attempt in range(self.bus.retries + 1):
+        for attempt in range(1 if self._probe else self.bus.retries + 1):
             if attempt:
                 self.counters.retry(self.bus.name, address)
             try:
-                return self._once(address, call, reply_size)
+                reply = self._once(address, call, reply_size)
+                self._end_probe()
+                return reply
             except ReadFailure as failure:
                 self.counters.failure(self.bus.name, address, failure.kind)
                 last = failure
@@ -113,6 +184,8 @@ class BusLink:
             if not self.client.connected and not self._connect():
                 raise ReadFailure("io", f"cannot open {self._where()}")
             self._attempt = _Attempt()
+            if self.rtu:
+                self.client.expect = reply_size
             try:
                 reply = call()
             except ConnectionException as exc:

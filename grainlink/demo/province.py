@@ -36,7 +36,21 @@ def _granaries() -> list[dict]:
     ]
 
 
-def depot_config(index: int, mqtt_url: str, tcp_port: int, state_dir: Path, speed: float) -> dict:
+CAMERA_PASSWORD_ENV = "GRAINLINK_DEMO_CAMERA_PASSWORD"
+
+
+def cameras(camera_port: int) -> list[dict]:
+    """The depot's simulated NVR (`grainlink sim camera --channels 2`): channel 1 inside
+    granary P01 (its OSD carries P01's 仓温/仓湿), channel 2 at the gate."""
+    common = {"url": f"http://127.0.0.1:{camera_port}/onvif/device_service", "username": "admin",
+              "password_env": CAMERA_PASSWORD_ENV, "snapshot_interval": "20s", "health_interval": "10s",
+              "offline_after": "60s", "timeout": "3s"}
+    return [{"camera": "CAM-P01-1", "granary": "P01", "name": "1号仓仓内", "profile": "profile_1", **common},
+            {"camera": "GATE-1", "name": "大门", "profile": "profile_2", **common}]
+
+
+def depot_config(index: int, mqtt_url: str, tcp_port: int, state_dir: Path, speed: float,
+                 camera_port: int | None = None, live_url: str | None = None) -> dict:
     depot = DEPOTS[index]
     granaries = _granaries()
     units = []
@@ -57,6 +71,8 @@ def depot_config(index: int, mqtt_url: str, tcp_port: int, state_dir: Path, spee
         "air": [{"place": "indoor", "granary": g["code"], "source": "unit", "bus": "tcp-1",
                  "address": n} for n, g in enumerate(granaries, start=1)]
         + [{"place": "outdoor", "source": "unit", "bus": "tcp-1", "address": 1}],
+        "cameras": cameras(camera_port) if camera_port else [],
+        "live": {"url": live_url, "max_streams": 1, "duration": "5m"},
         "schedules": {"air_interval": "15s", "status_interval": "10s", "housekeeping_interval": "1h"},
         "broker": {"url": mqtt_url, "username": depot["code"], "password_env": "GRAINLINK_MQTT_PASSWORD"},
         "agent": {"clock_check": "none", "metrics_port": 0},
@@ -70,13 +86,15 @@ def depot_config(index: int, mqtt_url: str, tcp_port: int, state_dir: Path, spee
     }
 
 
-def write_province(state_dir: Path, mqtt_url: str, ports: list[int], speed: float) -> list[Path]:
+def write_province(state_dir: Path, mqtt_url: str, ports: list[int], speed: float,
+                   camera_ports: list[int] | None = None, live_url: str | None = None) -> list[Path]:
     """The depot files of the demo; returns their paths."""
     paths = []
     for index, port in enumerate(ports):
+        camera_port = camera_ports[index] if camera_ports else None
         path = state_dir / "depots" / f"{DEPOTS[index]['code']}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = yaml.safe_dump(depot_config(index, mqtt_url, port, state_dir, speed),
+        text = yaml.safe_dump(depot_config(index, mqtt_url, port, state_dir, speed, camera_port, live_url),
                               allow_unicode=True, sort_keys=False)
         path.write_text("# written by `grainlink demo`; edit freely, it is rewritten on each run\n" + text)
         paths.append(path)

@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from grainlink.demo import province, services
+from grainlink.demo import media, province, services
 
 GRAINLINK = [sys.executable, "-m", "grainlink"]
 
@@ -79,6 +79,17 @@ def _admin_token(database_url: str, state_dir: Path) -> str:
     return token
 
 
+def _provision_depots(database_url: str) -> None:
+    """Register the demo's depots and regions as a deployment does (`central depot add`):
+    central takes a depot's identity from provisioning, not from its layout."""
+    from central.db.pool import connect
+    from central.depots.store import provision
+
+    with connect(database_url, autocommit=True) as conn:
+        for depot in province.DEPOTS:
+            provision(conn, depot["code"], depot["region"]["county"], depot["name"], update=True)
+
+
 def _api(url: str, token: str):
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=3) as answer:
@@ -98,6 +109,23 @@ def _wait_http(url: str, timeout: float, procs: Processes) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
+def start_live_media(env: dict, log):
+    """The live-view media server when this machine has its parts (else the demo runs without
+    live view and says why); central learns where its HLS is."""
+    reason = media.missing_parts()
+    if reason is None:
+        try:
+            server = media.start_media_server()
+        except RuntimeError as exc:
+            reason = str(exc)
+        else:
+            env["GRAINLINK_LIVE_HLS_BASE"] = server.hls_base
+            log(f"live view: media server (nginx RTMP → HLS) on {server.hls_base}")
+            return server
+    log(f"live view off: {reason}")
+    return None
+
+
 def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: float | None = None) -> int:
     started = time.monotonic()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -111,6 +139,8 @@ def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: fl
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     db_server = None
+    live_media = None
+    oneshots: list[subprocess.Popen] = []
     try:
         users = [d["code"] for d in province.DEPOTS] + [services.DEMO_MQTT_USER]
         mqtt_url, broker = services.start_broker(state_dir, users, log)
@@ -125,15 +155,28 @@ def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: fl
         subprocess.run([*GRAINLINK, "central", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         token = _admin_token(database_url, state_dir)
+        _provision_depots(database_url)
+        live_media = start_live_media(env, log)
         procs.start("central", [*GRAINLINK, "central", "serve", "--host", "127.0.0.1", "--port", str(port),
                                 "--no-migrate"], env)
         base = f"http://127.0.0.1:{port}"
         _wait_http(f"{base}/healthz", 60, procs)
         log(f"central: API and dashboard on {base}")
         ports = [services.free_port() for _ in province.DEPOTS]
-        for path in province.write_province(state_dir, mqtt_url, ports, speed):
+        camera_ports = [services.free_port() for _ in province.DEPOTS]
+        env[province.CAMERA_PASSWORD_ENV] = "admin123"  # the simulated NVR's default
+        live_url = live_media.rtmp_url if live_media else None
+        for path, camera_port in zip(province.write_province(state_dir, mqtt_url, ports, speed, camera_ports,
+                                                             live_url), camera_ports, strict=True):
             code = path.stem
             procs.start(f"sim-{code}", [*GRAINLINK, "sim", "depot", "--config", str(path)], env)
+            procs.start(f"camera-{code}", [*GRAINLINK, "sim", "camera", "--port", str(camera_port),
+                                           "--channels", "2", *(["--rtsp"] if live_media else [])], env)
+        # a year of reserve business for the depots, in the background (readings do not wait)
+        seed_files = [a for p in sorted((state_dir / "depots").glob("*.yaml")) for a in ("--depot-file", str(p))]
+        seeder = procs.start("seed", [*GRAINLINK, "central", "seed", *seed_files], env)
+        procs.children.remove(("seed", seeder))   # it ends by itself; `dead()` watches services
+        oneshots.append(seeder)
         for port_, path in zip(ports, sorted((state_dir / "depots").glob("*.yaml")), strict=True):
             services.wait_port(port_, 30)
             procs.start(f"edge-{path.stem}", [*GRAINLINK, "edge", "run", str(path)], env)
@@ -167,7 +210,13 @@ def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: fl
         return 1
     finally:
         log("stopping every process")
+        for proc in oneshots:
+            if proc.poll() is None:
+                _signal_group(proc, signal.SIGTERM)
+            proc.wait()
         procs.stop_all()
+        if live_media is not None:
+            live_media.stop()
         if db_server is not None:
             db_server.cleanup()
         for sig, handler in previous.items():

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from grainlink.demo import broker_acl
+
 DEMO_MQTT_USER = "grainlink-demo"
 DEMO_MQTT_PASSWORD = "grainlink-demo"  # a loopback-only demo broker, not a secret
 
@@ -43,16 +45,30 @@ def start_broker(state_dir: Path, users: list[str], log) -> tuple[str, subproces
         (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if os.path.exists(p)), None)
     if mosquitto:
         conf = folder / "mosquitto.conf"
+        plugin = broker_acl.find_plugin()
+        if plugin:
+            # The deployment's rules: users, client ids bound to them, subscriptions refused.
+            dynsec = folder / "dynamic-security.json"
+            dynsec.write_text(broker_acl.dynsec_config(
+                [u for u in users if u != DEMO_MQTT_USER], DEMO_MQTT_USER, DEMO_MQTT_PASSWORD))
+            dynsec.chmod(0o600)
+            auth = f"allow_anonymous false\nplugin {plugin}\nplugin_opt_config_file {dynsec}\n"
+        else:
+            auth = "allow_anonymous true\n"
         conf.write_text(
-            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"per_listener_settings false\nlistener {port} 127.0.0.1\n{auth}persistence true\n"
             f"persistence_location {folder}/\n"
+            # the recommended durability: every acknowledged message saved (deploy/mosquitto)
+            "autosave_on_changes true\nautosave_interval 1\n"
             # the ingest session's backlog must never be dropped (the default keeps 1000)
             "max_queued_messages 0\nmax_inflight_messages 1000\n"
-            f"log_dest file {folder}/mosquitto.log\n"
+            # not `information`: it would log every store save
+            f"log_dest file {folder}/mosquitto.log\nlog_type error\nlog_type warning\nlog_type notice\n"
             + ("user root\n" if os.geteuid() == 0 else ""))
         proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
-        log(f"broker: mosquitto on 127.0.0.1:{port}")
+        log(f"broker: mosquitto on 127.0.0.1:{port}"
+            + ("" if plugin else " (no dynamic-security plugin: the broker enforces no ACL)"))
     else:
         conf = folder / "amqtt.yaml"
         passwd = folder / "passwd"

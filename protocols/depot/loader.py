@@ -1,13 +1,16 @@
 """Depot YAML text → `DepotConfig`, or every problem of the file at once, each with its line.
 
-Pure: the caller reads the file (and the environment); this only parses text.
+The caller reads the depot file (and the environment); the one read done here is of the vendor
+profile files the depot file names under `profiles:` (a depot file is not complete without
+them), through `read_files`, which tests and tools may replace.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -55,7 +58,24 @@ _BUS_ADAPTER: TypeAdapter = TypeAdapter(Bus)
 _INLINE_SECRET = "passwords never go in the depot file: use password_env (an environment variable) or password_file"
 
 
-def parse_depot_config(text: str, source: str) -> DepotConfig:
+ProfileFiles = Callable[[str], list[tuple[str, str]]]  # path → [(file, text)]; raises OSError
+
+
+def read_profile_files(path: str) -> list[tuple[str, str]]:
+    """A profile file, or every *.yaml / *.yml file of a folder (in name order)."""
+    where = Path(path)
+    files = sorted(p for p in where.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()) \
+        if where.is_dir() else [where]
+    out = []
+    for file in files:
+        try:
+            out.append((str(file), file.read_text(encoding="utf-8")))
+        except UnicodeDecodeError as exc:
+            raise OSError(f"{file} is not UTF-8 text ({exc.reason})") from None
+    return out
+
+
+def parse_depot_config(text: str, source: str, read_files: ProfileFiles = read_profile_files) -> DepotConfig:
     """Validate the depot file `text` (named `source` in messages); raise `ConfigErrors`."""
     doc = load_yaml(text)
     problems: list[ConfigProblem] = [ConfigProblem(source, p.line, p.setting, p.message) for p in doc.problems]
@@ -78,12 +98,13 @@ def parse_depot_config(text: str, source: str) -> DepotConfig:
     except ValidationError as exc:
         for err in exc.errors():
             report(tuple(err["loc"]), _message(err))
-    vendor, lookup = _vendor_profiles(data.get("profiles"), source, doc, problems)
+    vendor, origins, lookup = _vendor_profiles(data.get("profiles"), source, doc, problems, read_files)
     for path, message in cross_check(_valid_parts(data), lookup):
         report(path, message)
     if problems or config is None:
         raise ConfigErrors(_sorted_unique(problems))
     config._vendor_profiles = vendor
+    config._profile_sources = origins
     return config
 
 
@@ -121,6 +142,8 @@ def _message(err: dict) -> str:
 
 def _suggestion(name: str, err: dict) -> str:
     # pydantic does not tell which names would have been valid; the model does.
+    import difflib  # only a broken file needs it; the running agent never does
+
     known = _known_names(err["loc"][:-1])
     close = difflib.get_close_matches(name, known, n=1)
     return f": did you mean {close[0]!r}?" if close else ""
@@ -152,11 +175,15 @@ def _model_of(annotation: Any) -> Any:
     return _model_of(origin) if origin is not None and origin is not annotation else None
 
 
-def _vendor_profiles(raw: Any, source: str, doc: YamlDocument, problems: list[ConfigProblem]):
-    """Parsed vendor profiles and a name → profile lookup over built-ins and vendors."""
+def _vendor_profiles(raw: Any, source: str, doc: YamlDocument, problems: list[ConfigProblem],
+                     read_files: ProfileFiles):
+    """Parsed vendor profiles, the file each came from, and a name → profile lookup over
+    built-ins and vendors."""
     from protocols.modbus.profiles import BUILTIN_PROFILES, ProfileError, parse_profile
 
     vendor: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    failed: set[str] = set()
     if isinstance(raw, dict):
         for name, body in raw.items():
             if not isinstance(body, dict):
@@ -167,23 +194,66 @@ def _vendor_profiles(raw: Any, source: str, doc: YamlDocument, problems: list[Co
                 continue
             try:
                 vendor[name] = parse_profile({"name": name, **body}, source=f"{source}: profiles.{name}")
+                origins[name] = source
             except ProfileError as exc:
+                failed.add(name)
                 field = getattr(exc, "field", None)
                 path = ("profiles", name, *(field.split(".") if isinstance(field, str) else ()))
                 line, setting = doc.locate(path)
                 problems.append(ConfigProblem(source, line, setting, _profile_reason(exc)))
+    elif isinstance(raw, str | list):
+        places = [(("profiles",), raw)] if isinstance(raw, str) else \
+            [(("profiles", i), given) for i, given in enumerate(raw)]
+        _profile_files(places, source, doc, problems, read_files, vendor, origins, failed)
 
     def lookup(name: str) -> Any:
         return vendor.get(name) or BUILTIN_PROFILES.get(name)
 
     # A vendor profile that failed to parse still exists by name: do not also call it unknown.
-    failed = set(raw) - set(vendor) if isinstance(raw, dict) else set()
-
     def lookup_known(name: str) -> Any:
         found = lookup(name)
         return found if found is not None or name not in failed else _Unparsed()
 
-    return vendor, lookup_known
+    return vendor, origins, lookup_known
+
+
+def _profile_files(places: list[tuple[tuple, Any]], source: str, doc: YamlDocument,
+                   problems: list[ConfigProblem], read_files: ProfileFiles, vendor: dict, origins: dict,
+                   failed: set) -> None:
+    """Profiles from the files and folders named under `profiles:`; a problem inside a profile
+    file names that file, its line and the setting."""
+    from protocols.modbus.profiles import BUILTIN_PROFILES, read_profiles_yaml
+
+    for here, given in places:
+        def report(message: str, here: tuple = here) -> None:
+            line, setting = doc.locate(here)
+            problems.append(ConfigProblem(source, line, setting, message))
+
+        if not isinstance(given, str) or not given.strip():
+            report("a profile file or folder, written as a path (e.g. ./umt8.yaml)")
+            continue
+        path = resolve_path(source, given)
+        try:
+            files = read_files(path)
+        except OSError as exc:
+            report(f"cannot read the profile file or folder {path}: {exc.strerror or exc}")
+            continue
+        if not files:
+            report(f"the folder {path} holds no *.yaml profile files")
+        for file, text in files:
+            profiles, trouble, names = read_profiles_yaml(text, file)
+            problems.extend(ConfigProblem(file, line, setting, message) for line, setting, message in trouble)
+            for name, line in names.items():
+                if name in BUILTIN_PROFILES:
+                    problems.append(ConfigProblem(file, line, f"profiles.{name}",
+                                                  f"{name!r} is a built-in profile: give yours another name"))
+                elif name in origins:
+                    problems.append(ConfigProblem(file, line, f"profiles.{name}",
+                                                  f"profile {name!r} is defined twice (also in {origins[name]})"))
+                elif name in profiles:
+                    vendor[name], origins[name] = profiles[name], file
+                else:
+                    failed.add(name)
 
 
 class _Unparsed:

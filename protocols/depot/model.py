@@ -7,7 +7,6 @@ every number the agent uses can be changed in the file.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,12 +20,11 @@ from pydantic import (
 )
 
 from protocols.depot.durations import parse_duration
-
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+from protocols.mqtt.topics import valid_code
 
 
 def _check_code(value: str) -> str:
-    if not CODE_PATTERN.match(value):
+    if not valid_code(value):
         raise ValueError(
             f"{value!r} is not a valid code: use 1-64 characters from A-Z a-z 0-9 _ -"
         )
@@ -177,9 +175,10 @@ class BusBase(Strict):
     timeout_s: Positive = 1.0
     retries: int = Field(default=1, ge=0, le=10)
     inter_request_delay_s: float = Field(default=0.0, ge=0, le=10)
-    # A slave that stops answering is skipped for backoff_initial_s, doubling up to backoff_max_s.
+    # A slave that stops answering is skipped for backoff_initial_s, doubling up to backoff_max_s,
+    # then asked with one short probe: 45 s keeps a returning unit's wait under a minute.
     backoff_initial_s: Positive = 5.0
-    backoff_max_s: Positive = 300.0
+    backoff_max_s: Positive = 45.0
     units: list[Unit] = Field(default_factory=list)
 
 
@@ -227,6 +226,16 @@ class Camera(Strict):
     timeout: Duration = 5.0
     # Write the T/RH overlay to the camera's OSD (else it is stamped on the stills).
     osd: bool = True
+
+
+class LiveView(Strict):
+    # Central's media server (nginx RTMP): the edge publishes a camera's stream to
+    # <url>/<depot>_<camera> when central asks (cmd live_start); None: no live view.
+    url: str | None = Field(default=None, pattern=r"^rtmps?://")
+    # A depot's uplink is thin: more streams than this at once are refused.
+    max_streams: int = Field(default=1, ge=1, le=16)
+    # A stream ends by itself after this long unless central renews it.
+    duration: Duration = Field(default=300.0, gt=0, le=3600)
 
 
 # --- services -----------------------------------------------------------------------------
@@ -290,11 +299,14 @@ class Agent(Strict):
 
 class DepotConfig(Strict):
     depot: DepotInfo
-    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Vendor register profiles: inline `{name: {settings}}`, or profile files / folders of them
+    # beside the depot file (`[./umt8.yaml]`, `./profiles/`).
+    profiles: dict[str, dict[str, Any]] | list[str] | str = Field(default_factory=dict)
     granaries: list[Granary] = Field(min_length=1)
     buses: list[Bus] = Field(default_factory=list)
     air: list[AirSource] = Field(default_factory=list)
     cameras: list[Camera] = Field(default_factory=list)
+    live: LiveView = LiveView()
     schedules: Schedules = Schedules()
     broker: Broker = Broker()
     buffer: Buffer = Buffer()
@@ -304,6 +316,8 @@ class DepotConfig(Strict):
 
     # Vendor profiles parsed from `profiles:` (set by the loader).
     _vendor_profiles: dict[str, Any] = PrivateAttr(default_factory=dict)
+    # name → the file that defined it (the depot file itself for inline profiles)
+    _profile_sources: dict[str, str] = PrivateAttr(default_factory=dict)
 
     def granary(self, code: str) -> Granary:
         for g in self.granaries:
@@ -323,6 +337,10 @@ class DepotConfig(Strict):
     @property
     def vendor_profiles(self) -> dict[str, Any]:
         return dict(self._vendor_profiles)
+
+    @property
+    def profile_sources(self) -> dict[str, str]:
+        return dict(self._profile_sources)
 
     def profile(self, name: str):
         """The register profile `name`: a built-in one or one from the `profiles:` section."""

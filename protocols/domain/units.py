@@ -1,4 +1,4 @@
-"""Rounding and unit helpers shared by the wire format and the domain maths."""
+"""Rounding shared by the wire format and the domain maths."""
 
 from __future__ import annotations
 
@@ -17,13 +17,3 @@ def round2(value: float) -> float:
     # repr-based nudge: 1.005 * 100 is 100.49999999999999, which a person reads as 100.5
     rounded = math.floor(float(f"{scaled:.9f}") + 0.5) / 100.0
     return math.copysign(rounded, value) if rounded else 0.0
-
-
-def c_to_f(temp_c: float) -> float:
-    """Degrees Celsius to Fahrenheit."""
-    return temp_c * 9.0 / 5.0 + 32.0
-
-
-def f_to_c(temp_f: float) -> float:
-    """Degrees Fahrenheit to Celsius."""
-    return (temp_f - 32.0) * 5.0 / 9.0

@@ -188,14 +188,21 @@ def decode_header(profile: RegisterProfile, regs: Mapping[int, int]) -> UnitHead
 
 
 def _sensors_per_cable(profile: RegisterProfile, regs: Mapping[int, int], cable_count: int, stride: int) -> list[int]:
+    """Sensor counts of the first cables whose count registers were read (all of them when the
+    profile fixes the count); a count above the stride cannot be addressed, so it is cut."""
+    if profile.sensors_per_cable_register is not None:
+        one = regs.get(profile.sensors_per_cable_register)
+        return [] if one is None else [min(one, stride)] * cable_count
     if profile.sensors_register_base is None:
         fixed = profile.sensors_per_cable if profile.sensors_per_cable is not None else stride
         return [min(fixed, stride)] * cable_count
-    base = profile.sensors_register_base
-    if not all(base + c in regs for c in range(cable_count)):
-        return []  # not read yet: the cable reads bring them
-    # a count above the stride cannot be addressed: read what the stride holds
-    return [min(regs[base + c], stride) for c in range(cable_count)]
+    counts = []
+    for c in range(cable_count):
+        value = regs.get(profile.sensors_register_base + c)
+        if value is None:
+            break  # not read: only the cables before it are known
+        counts.append(min(value, stride))
+    return counts
 
 
 def decode_unit(
@@ -203,17 +210,22 @@ def decode_unit(
     regs: Mapping[int, int],
     cables: Iterable[int] | None = None,
     previous: Mapping[tuple[int, int], float] | None = None,
+    header: UnitHeader | None = None,
 ) -> UnitReading:
-    """Decode the cables asked for (1-based wire cables; all the unit has by default)."""
-    header = decode_header(profile, regs)
+    """Decode the cables asked for (1-based wire cables; all the unit has by default).
+
+    `header` is the unit's header with its sensor counts when the caller already knows them
+    (a poller that reads the count registers only when the layout may have changed)."""
+    header = header or decode_header(profile, regs)
     wanted = list(range(1, header.cable_count + 1) if cables is None else cables)
-    if wanted and not header.sensors_per_cable:
-        raise DecodeError(f"sensor counts (registers {profile.sensors_register_base}…) were not read")
     previous = previous or {}
     readings = []
     for cable in wanted:
         if not 1 <= cable <= header.cable_count:
             raise DecodeError(f"cable {cable} is not on this unit (it has {header.cable_count})")
+        if cable > len(header.sensors_per_cable):
+            where = profile.layout_addresses(cable)
+            raise DecodeError(f"sensor counts not read: cable {cable} (register {where[-1] if where else '?'})")
         temps: list[float | None] = []
         faults: list[int] = []
         for s in range(header.sensors_per_cable[cable - 1]):
@@ -297,6 +309,9 @@ def encode_unit(profile: RegisterProfile, state: UnitState) -> dict[int, int]:
             raise ValueError(f"cable {c + 1} has {len(temps)} sensors, more than the stride {stride}")
         if profile.sensors_register_base is not None:
             regs[profile.sensors_register_base + c] = len(temps)
+        elif profile.sensors_per_cable_register is not None:
+            regs[profile.sensors_per_cable_register] = max(
+                regs.get(profile.sensors_per_cable_register, 0), len(temps))
         for s in range(stride):
             regs[profile.temp_address(c + 1, s, stride)] = (
                 _temp_raw(profile, temps[s]) if s < len(temps) else _temp_raw(profile, ABSENT))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Register = int  # 0 … 65535
 U16 = Field(ge=0, le=0xFFFF)
@@ -32,6 +32,8 @@ class RegisterProfile(BaseModel):
     cable_count_register: int | None = Field(None, ge=0, le=0xFFFF)
     sensors_register_base: int | None = Field(None, ge=0, le=0xFFFF)
     sensors_per_cable: int | None = Field(None, ge=0, le=32)
+    # One register holding the sensor count of every cable (controllers that publish one count).
+    sensors_per_cable_register: int | None = Field(None, ge=0, le=0xFFFF)
     max_cables: int = Field(64, ge=1, le=256)
 
     # value coding
@@ -65,10 +67,24 @@ class RegisterProfile(BaseModel):
     rh_register: int | None = Field(None, ge=0, le=0xFFFF)
     temp_register: int | None = Field(None, ge=0, le=0xFFFF)
 
+    @field_validator("sentinel_fault", mode="before")
+    @classmethod
+    def _fault_codes(cls, value):
+        # Integrators copy error codes from vendor manuals as one number, often signed (-1).
+        codes = [value] if isinstance(value, int) else value
+        if isinstance(codes, list | tuple):
+            return tuple(c + 0x10000 if isinstance(c, int) and -0x8000 <= c < 0 else c for c in codes)
+        return value
+
+    @field_validator("sentinel_absent", "sentinel_not_ready", mode="before")
+    @classmethod
+    def _signed_code(cls, value):
+        return value + 0x10000 if isinstance(value, int) and -0x8000 <= value < 0 else value
+
     @model_validator(mode="after")
     def _complete(self) -> RegisterProfile:
         if any(not 0 <= v <= 0xFFFF for v in self.sentinel_fault):
-            raise ValueError("sentinel_fault: every value must be 0 … 65535")
+            raise ValueError("sentinel_fault: every value must be 0 … 65535 (or -32768 … -1)")
         if self.kind == "thrh":
             if self.rh_register is None or self.temp_register is None:
                 raise ValueError("a thrh profile needs rh_register and temp_register")
@@ -79,15 +95,33 @@ class RegisterProfile(BaseModel):
             raise ValueError("give exactly one of stride (fixed) or stride_register")
         if (self.cable_count is None) == (self.cable_count_register is None):
             raise ValueError("give exactly one of cable_count (fixed) or cable_count_register")
-        if self.sensors_register_base is not None and self.sensors_per_cable is not None:
-            raise ValueError("give at most one of sensors_register_base or sensors_per_cable")
+        given = [n for n in ("sensors_register_base", "sensors_per_cable", "sensors_per_cable_register")
+                 if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError("give at most one of sensors_register_base, sensors_per_cable or "
+                             f"sensors_per_cable_register (got {', '.join(given)})")
         if self.valid_min_c >= self.valid_max_c:
             raise ValueError("valid_min_c must be below valid_max_c")
         return self
 
-    @property
-    def has_air(self) -> bool:
-        return self.indoor_temp_register is not None or self.outdoor_temp_register is not None
+    def header_registers(self) -> list[int]:
+        """The registers a scan reads every time: status, layout, scan counter/age, air."""
+        candidates = (
+            self.version_register, self.status_register, self.cable_count_register,
+            self.stride_register, self.scan_counter_register, self.scan_age_register,
+            self.indoor_temp_register, self.indoor_rh_register,
+            self.outdoor_temp_register, self.outdoor_rh_register,
+        )
+        return [a for a in candidates if a is not None]
+
+    def layout_addresses(self, cable_count: int) -> list[int]:
+        """The registers that say how many sensors each of the first `cable_count` cables has."""
+        if self.sensors_per_cable_register is not None:
+            return [self.sensors_per_cable_register]
+        if self.sensors_register_base is None:
+            return []
+        n = min(cable_count, self.max_cables)
+        return list(range(self.sensors_register_base, self.sensors_register_base + n))
 
     def temp_address(self, cable: int, sensor: int, stride: int) -> int:
         """Address of wire cable `cable` (1-based) sensor `sensor` (0-based, 0 = top)."""

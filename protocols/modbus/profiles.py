@@ -70,31 +70,71 @@ def parse_profile(data: Mapping[str, Any], source: str = "<profile>") -> Registe
 def load_profiles_yaml(text: str, source: str = "<yaml>") -> dict[str, RegisterProfile]:
     """Named profiles from a YAML mapping `{name: {setting: value}}`; each error names the
     file, the line and the setting."""
+    profiles, problems, _ = read_profiles_yaml(text, source)
+    if problems:
+        raise ProfileError("\n".join(f"{source}:{line}: {setting}: {msg}" if line else f"{source}: {setting}: {msg}"
+                                     for line, setting, msg in problems))
+    return profiles
+
+
+ProfileProblem = tuple[int | None, str, str]  # (line, setting, message)
+
+
+def read_profiles_yaml(text: str, source: str = "<yaml>") -> tuple[dict[str, RegisterProfile], list[ProfileProblem],
+                                                                    dict[str, int]]:
+    """Profiles from one YAML text, every problem in it (each with its line and setting), and
+    the line of every profile name it defines (valid or not).
+
+    Two shapes: a mapping of named profiles (`umt8: {temp_base: 40, ...}`), or one profile
+    whose own `name:` is a setting (a file per device model)."""
     try:
         root = yaml.compose(text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ProfileError(f"{source}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        return {}, [(mark.line + 1 if mark else None, "(file)", f"not valid YAML: {getattr(exc, 'problem', exc)}")], {}
     if root is None:
-        return {}
-    if not isinstance(root, yaml.MappingNode):
-        raise ProfileError(f"{source}:{root.start_mark.line + 1}: expected a mapping of profile names")
-    data = yaml.safe_load(text)
+        return {}, [], {}
+    if not isinstance(root, yaml.MappingNode) or not isinstance(data, Mapping):
+        return {}, [(root.start_mark.line + 1, "(file)", "expected a mapping of profile names to their settings")], {}
+    if isinstance(data.get("name"), str):
+        entries = [(data["name"], root, data, "profile")]
+        names = {data["name"]: root.start_mark.line + 1}
+    else:
+        entries = [(str(k.value), v, data.get(k.value), f"profiles.{k.value}") for k, v in root.value]
+        names = {str(k.value): k.start_mark.line + 1 for k, _ in root.value}
     profiles: dict[str, RegisterProfile] = {}
-    errors: list[str] = []
-    for key_node, value_node in root.value:
-        name = key_node.value
-        body = data[name]
+    problems: list[ProfileProblem] = []
+    for name, node, body, where in entries:
         if not isinstance(body, Mapping):
-            errors.append(f"{source}:{value_node.start_mark.line + 1}: profiles.{name}: expected a mapping")
+            problems.append((node.start_mark.line + 1, where, "expected a mapping of settings"))
             continue
-        lines = {k.value: k.start_mark.line + 1 for k, _ in getattr(value_node, "value", [])}
+        lines = {str(k.value): k.start_mark.line + 1 for k, _ in getattr(node, "value", [])}
         try:
-            profiles[name] = RegisterProfile.model_validate({"name": name, **body})
+            profiles[name] = RegisterProfile.model_validate({**body, "name": name})
         except ValidationError as exc:
             for loc, msg in _describe(exc):
                 field = str(loc[0]) if loc else ""
-                line = lines.get(field, value_node.start_mark.line + 1)
-                errors.append(f"{source}:{line}: profiles.{name}{'.' + field if field else ''}: {msg}")
-    if errors:
-        raise ProfileError("\n".join(errors))
-    return profiles
+                line = lines.get(field, node.start_mark.line + 1)
+                problems.append((line, f"{where}{'.' + field if field else ''}", _plain(msg)))
+    return profiles, problems, names
+
+
+def _plain(msg: str) -> str:
+    return msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+
+
+def describe_profile(profile: RegisterProfile) -> str:
+    """The profile's settings on one line, defaults left out: what `grainlink protocols
+    profiles` prints."""
+    given = profile.model_dump(exclude_defaults=True, exclude={"name"})
+    parts = [f"kind={profile.kind}", f"function_code={profile.function_code}"]
+    if profile.kind == "cable_unit":
+        parts += [f"scale={profile.scale:g}", f"signed={str(profile.signed).lower()}"]
+    for key, value in given.items():
+        if key in ("kind", "function_code", "scale", "signed"):
+            continue
+        if key.startswith("sentinel") and value is not None:
+            value = [f"0x{v:04X}" for v in value] if isinstance(value, tuple | list) else f"0x{value:04X}"
+        parts.append(f"{key}={value}")
+    return " ".join(parts)

@@ -29,6 +29,7 @@ RH_MAX_PCT = 100.0
 
 MAX_LAYERS = 64  # sensors on one cable
 MAX_CABLE = 65535
+MAX_SCAN_COUNTER = 65535  # the lst1812 unit's u16 register 4
 MAX_BATCH = 2**63 - 1  # fits a PostgreSQL bigint
 MAX_GRAIN_SCANS = 5000  # per telemetry message; 256 KiB holds ~3,300 of the smallest
 MAX_AIR_READINGS = 5000

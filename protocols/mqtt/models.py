@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    JsonValue,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from protocols.mqtt import fields as f
 from protocols.mqtt.fields import (
@@ -62,6 +70,18 @@ class GrainScan(Part):
     cable: int = Field(ge=1, le=f.MAX_CABLE)
     temps_c: list[Temperature | None] = Field(min_length=1, max_length=f.MAX_LAYERS)
     faults: list[int] = Field(max_length=f.MAX_LAYERS)
+    # Optional so publishers that cannot read the unit's counter stay valid; left off the
+    # wire when unknown, so receivers that predate the field still accept the message.
+    scan_counter: int | None = Field(
+        default=None, ge=0, le=f.MAX_SCAN_COUNTER,
+        description="the unit's scan counter (register 4, wraps at 65535) for this scan")
+
+    @model_serializer(mode="wrap")
+    def _omit_unknown_counter(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("scan_counter") is None:
+            data.pop("scan_counter", None)
+        return data
 
     @field_validator("faults")
     @classmethod
@@ -324,9 +344,26 @@ class Command(Message):
     schema_: Literal["grainlink.cmd/1"] = _schema_field(SCHEMA_ID)
     depot: Code
     id: Uuid
-    action: Literal["scan_now", "snapshot", "republish_layout"]
+    # live_start / live_stop: an addition to the contract's list (issue 18, live view), with
+    # the camera they are about; live_start again while it runs renews its time.
+    action: Literal["scan_now", "snapshot", "republish_layout", "live_start", "live_stop"]
     granary: Code | None
+    camera: Code | None = None
     issued_at: UtcDatetime
+
+    @model_serializer(mode="wrap")
+    def _omit_no_camera(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left off the wire when null, so agents that predate the field still accept the others.
+        data = handler(self)
+        if data.get("camera") is None:
+            data.pop("camera", None)
+        return data
+
+    @model_validator(mode="after")
+    def _live_names_its_camera(self) -> Command:
+        if self.action.startswith("live_") and self.camera is None:
+            raise FieldValueError("camera", f"{self.action} needs the camera")
+        return self
 
 
 class CommandResult(Message):

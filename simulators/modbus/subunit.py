@@ -23,7 +23,7 @@ class SubUnit:
                  granary: str | None, wiring: list[tuple[int, int]], *,
                  scan_every_s: float = 10.0, scan_duration_s: float = 0.3,
                  indoor_sensor: bool = True, outdoor_sensor: bool = False,
-                 monotonic=time.monotonic):
+                 scan_age_step_s: int = 1, monotonic=time.monotonic):
         self.world = world
         self.bus = bus
         self.address = address
@@ -34,6 +34,8 @@ class SubUnit:
         self.scan_duration_s = scan_duration_s
         self.indoor_sensor = indoor_sensor and granary is not None
         self.outdoor_sensor = outdoor_sensor
+        # Real controllers count the scan age in whole seconds, rounded down, some in coarser steps.
+        self.scan_age_step_s = max(1, int(scan_age_step_s))
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self.scan_counter = 0
@@ -43,6 +45,9 @@ class SubUnit:
         self.last_scan_t = world.now_t()
         self.snapshot: dict[int, list[Any]] = {}          # wire cable → sensed values
         self.air: dict[str, tuple[float, float]] = {}
+        self._registers: dict[int, int] = {}
+        self._registers_key: tuple | None = None
+        self._scans = 0  # scans done: a new scan is a new register map
         self._scan(self.last_scan_t)
 
     # --- scanning ------------------------------------------------------------------------
@@ -56,6 +61,7 @@ class SubUnit:
             self.air["outdoor"] = self.world.outdoor_air(t)
         self.last_scan_t = t
         self.scan_counter = (self.scan_counter + 1) & 0xFFFF
+        self._scans += 1
         self._scan_done_at = self._monotonic()
 
     def _catch_up(self) -> None:
@@ -108,14 +114,26 @@ class SubUnit:
             self_test_fault=self._self_test_fault(),
             on_battery=False,
             scan_counter=self.scan_counter,
-            scan_age_s=min(65535, int(self._monotonic() - self._scan_done_at)),
+            scan_age_s=min(65535, self.scan_age_s()),
             stride=stride,
         )
 
+    def scan_age_s(self) -> int:
+        age = int(self._monotonic() - self._scan_done_at)
+        return age - age % self.scan_age_step_s
+
     def registers(self) -> dict[int, int]:
+        # A real unit answers from its register memory at once: encode the map again only when
+        # something in it moved (a scan, the age's second, a flag), or replies would lag the
+        # wire-time emulation on a busy machine.
         with self._lock:
             self._catch_up()
-            return codec.encode_unit(self.profile, self.state())
+            state = self.state()
+            key = (self._scans, state.scan_age_s, state.scan_in_progress, state.self_test_fault)
+            if key != self._registers_key:
+                self._registers = codec.encode_unit(self.profile, state)
+                self._registers_key = key
+            return self._registers
 
     def read(self, function: int, start: int, count: int) -> list[int] | int:
         return read_map(self.registers(), function, (self.profile.function_code,), start, count)

@@ -18,6 +18,8 @@ def add_parser(commands) -> None:
     p.add_argument("--password", default="admin123")
     p.add_argument("--channels", type=int, default=1, help="NVR channels (one media profile each)")
     p.add_argument("--no-osd", action="store_true", help="a camera without OSD support")
+    p.add_argument("--rtsp", action="store_true",
+                   help="serve each channel as RTSP H.264 with its OSD drawn (GStreamer, Debian packages)")
     p.set_defaults(func=run_camera)
 
 
@@ -26,7 +28,10 @@ def run_camera(args: argparse.Namespace) -> int:
 
     try:
         sim = SimulatedCamera(args.host, args.port, username=args.username, password=args.password,
-                              channels=args.channels, osd_supported=not args.no_osd).start()
+                              channels=args.channels, osd_supported=not args.no_osd, rtsp=args.rtsp).start()
+    except RuntimeError as exc:
+        print(f"grainlink sim camera: {exc}")
+        return 1
     except OSError as exc:
         print(f"grainlink sim camera: cannot listen on {args.host}:{args.port}: {exc}")
         return 1

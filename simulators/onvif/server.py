@@ -1,29 +1,42 @@
 """The simulated ONVIF camera/NVR: an HTTP SOAP server with UsernameToken digest auth.
 
-Operations: GetDeviceInformation, GetCapabilities, GetProfiles, GetSnapshotUri, GetStreamUri,
-GetOSDs, CreateOSD, SetOSD, CreatePullPointSubscription, PullMessages. Stills at
-`/snapshot/<token>.jpg` (HTTP basic auth) show the current OSD text. Scenario switches:
-`offline` (connections are dropped), `password` (change it: the edge's one becomes wrong),
-`motion()` (queue a motion event for pull-point subscribers); also over HTTP as
-GET /sim/offline, /sim/online, /sim/motion, /sim/password/NEW (for `grainlink sim camera`).
+Operations (answered to the ONVIF schemas, see operations.py): GetDeviceInformation,
+GetSystemDateAndTime, GetCapabilities, GetProfiles, GetSnapshotUri, GetStreamUri, GetOSDs,
+CreateOSD, SetOSD, DeleteOSD, CreatePullPointSubscription, PullMessages. Stills at
+`/snapshot/<token>.jpg` (HTTP basic auth) show the OSD texts where their positions say; with
+`rtsp=True` each profile is also a real RTSP H.264 stream drawing them (rtsp_server.py).
+Scenario switches: `offline` (connections are dropped), `password` (change it: the edge's one
+becomes wrong), `motion()` (queue a motion event for pull-point subscribers); also over HTTP
+as GET /sim/offline, /sim/online, /sim/motion, /sim/password/NEW (for `grainlink sim camera`),
+and /sim/osd/<profile> (the OSD texts as JSON, which the RTSP stream follows).
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import os
+import socket
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from xml.sax.saxutils import escape
+from pathlib import Path
 
+from simulators.onvif import operations as ops
 from simulators.onvif import picture
 from simulators.onvif.soap import authorised, envelope, fault, find_text, parse_request
+
+# GStreamer's Python bindings come from Debian (python3-gi), not from the virtual environment.
+SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 @dataclass
 class Osd:
     token: str
     text: str
+    vsc: str = "vsc_profile_1"
+    kind: str = "UpperLeft"  # ONVIF position type; x/y count only for Custom
     x: float = -1.0
     y: float = 1.0
 
@@ -38,16 +51,21 @@ class CameraState:
     snapshot_supported: bool = True
     stream_uri: str | None = None  # default rtsp://127.0.0.1:554/<profile>
     osds: dict[str, Osd] = field(default_factory=dict)
+    osd_serial: int = 0
     events: list[tuple[str, bool]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    dropped: int = 0  # requests refused while offline (how hard a client keeps trying)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class SimulatedCamera:
     """Start with `.start()`; `.url` is the device service address."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, **state):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, rtsp: bool = False, **state):
         self.state = CameraState(**state)
+        self.rtsp = rtsp
+        self.rtsp_proc: subprocess.Popen | None = None
+        self.rtsp_port: int | None = None
         handler = type("Handler", (_Handler,), {"sim": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -64,11 +82,37 @@ class SimulatedCamera:
 
     def start(self) -> SimulatedCamera:
         self.thread.start()
+        if self.rtsp:
+            self._start_rtsp()
         return self
 
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self.rtsp_proc is not None:
+            self.rtsp_proc.terminate()
+            self.rtsp_proc.wait(10)
+
+    def _start_rtsp(self) -> None:
+        """GStreamer's RTSP server in the system Python (rtsp_server.py); RuntimeError naming
+        the Debian packages when it cannot start."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.rtsp_port = probe.getsockname()[1]
+        profiles = [f"profile_{i + 1}" for i in range(self.state.channels)]
+        argv = [SYSTEM_PYTHON, str(Path(__file__).with_name("rtsp_server.py")), str(self.rtsp_port),
+                f"{self.base}/sim/osd", *profiles]
+        self.rtsp_proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+        line = self.rtsp_proc.stdout.readline().strip() if self.rtsp_proc.stdout else ""
+        if line != "ready":
+            rest = self.rtsp_proc.stdout.read() if self.rtsp_proc.stdout else ""
+            self.rtsp_proc.kill()
+            self.rtsp_proc.wait()
+            self.rtsp_proc = None
+            raise RuntimeError(f"the simulated camera's RTSP server did not start ({line} {rest[-400:]}); "
+                               "it needs Debian's python3-gi gir1.2-gst-rtsp-server-1.0 "
+                               "gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly")
 
     # ---- scenario switches ------------------------------------------------------------------
     def set_offline(self, offline: bool) -> None:
@@ -82,98 +126,83 @@ class SimulatedCamera:
             self.state.events.append(("Motion", active))
 
     def osd_text(self, profile: str = "profile_1") -> str | None:
+        texts = self.overlays(profile)
+        return texts[0][0] if texts else None
+
+    def overlays(self, profile: str = "profile_1") -> list[tuple[str, str, float, float]]:
+        """(text, position type, x, y) of each OSD of the profile's video source."""
         with self.state.lock:
-            for o in self.state.osds.values():
-                if o.token.startswith(f"osd_{profile}"):
-                    return o.text
-        return None
+            return [(o.text, o.kind, o.x, o.y) for o in self.state.osds.values() if o.vsc == f"vsc_{profile}"]
 
     def snapshot(self, profile: str = "profile_1") -> bytes:
-        with self.state.lock:
-            texts = [(o.text, o.x, o.y) for o in self.state.osds.values()
-                     if o.token.startswith(f"osd_{profile}")]
-        return picture.render(texts)
+        return picture.render(self.overlays(profile))
 
     # ---- SOAP operations ----------------------------------------------------------------------
     def handle(self, op: str, body) -> bytes:
         s = self.state
-        profiles = [f"profile_{i + 1}" for i in range(s.channels)]
+        names = [f"profile_{i + 1}" for i in range(s.channels)]
         if op == "GetDeviceInformation":
-            return envelope(
-                "<tds:GetDeviceInformationResponse><tds:Manufacturer>GrainLink</tds:Manufacturer>"
-                "<tds:Model>SimNVR</tds:Model><tds:FirmwareVersion>1.0</tds:FirmwareVersion>"
-                "<tds:SerialNumber>SIM0001</tds:SerialNumber><tds:HardwareId>sim</tds:HardwareId>"
-                "</tds:GetDeviceInformationResponse>")
+            return ops.device_information()
+        if op == "GetSystemDateAndTime":
+            return ops.system_date_and_time()
         if op == "GetCapabilities":
-            return envelope(
-                "<tds:GetCapabilitiesResponse><tds:Capabilities>"
-                f"<tt:Media><tt:XAddr>{self.base}/onvif/media</tt:XAddr></tt:Media>"
-                f"<tt:Events><tt:XAddr>{self.base}/onvif/events</tt:XAddr>"
-                "<tt:WSPullPointSupport>true</tt:WSPullPointSupport></tt:Events>"
-                "</tds:Capabilities></tds:GetCapabilitiesResponse>")
+            return ops.capabilities(self.base)
         if op == "GetProfiles":
-            items = "".join(
-                f'<trt:Profiles token="{p}" fixed="true"><tt:Name>{p}</tt:Name>'
-                f'<tt:VideoSourceConfiguration token="vsc_{p}"><tt:SourceToken>vs_{p}</tt:SourceToken>'
-                "</tt:VideoSourceConfiguration></trt:Profiles>" for p in profiles)
-            return envelope(f"<trt:GetProfilesResponse>{items}</trt:GetProfilesResponse>")
-        if op == "GetSnapshotUri":
+            return ops.profiles(names)
+        if op in ("GetSnapshotUri", "GetStreamUri"):
             tok = find_text(body, "ProfileToken")
-            if not s.snapshot_supported:
-                return fault("ter:ActionNotSupported", "no snapshot URI on this device")
-            if tok not in profiles:
-                return fault("ter:NoProfile", f"no profile {tok}")
-            return envelope(f"<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>{self.base}/snapshot/{tok}.jpg"
-                            "</tt:Uri></trt:MediaUri></trt:GetSnapshotUriResponse>")
-        if op == "GetStreamUri":
-            tok = find_text(body, "ProfileToken")
-            uri = escape(s.stream_uri or f"rtsp://127.0.0.1:554/{tok}")
-            return envelope(f"<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>{uri}"
-                            "</tt:Uri></trt:MediaUri></trt:GetStreamUriResponse>")
-        if op in ("GetOSDs", "CreateOSD", "SetOSD") and not s.osd_supported:
-            return fault("ter:ActionNotSupported", "OSD is not supported")
+            if tok not in names:
+                return ops.no_profile(tok)
+            if op == "GetSnapshotUri":
+                if not s.snapshot_supported:
+                    return ops.not_supported("no snapshot URI on this device")
+                return ops.media_uri(op, f"{self.base}/snapshot/{tok}.jpg")
+            return ops.media_uri(op, self.stream_uri(tok))
+        if op in ("GetOSDs", "CreateOSD", "SetOSD", "DeleteOSD") and not s.osd_supported:
+            return ops.not_supported("OSD is not supported")
         if op == "GetOSDs":
+            vsc = find_text(body, "ConfigurationToken")
             with s.lock:
-                items = "".join(
-                    f'<trt:OSDs token="{o.token}"><tt:TextString><tt:PlainText>{escape(o.text)}'
-                    "</tt:PlainText></tt:TextString></trt:OSDs>" for o in s.osds.values())
-            return envelope(f"<trt:GetOSDsResponse>{items}</trt:GetOSDsResponse>")
+                chosen = [o for o in s.osds.values() if vsc in (None, o.vsc)]
+            return ops.get_osds(chosen)
         if op in ("CreateOSD", "SetOSD"):
-            return self._write_osd(op, body, profiles)
+            return self._write_osd(op, body, names)
+        if op == "DeleteOSD":
+            token = find_text(body, "OSDToken") or ""
+            with s.lock:
+                if s.osds.pop(token, None) is None:
+                    return fault("ter:InvalidArgVal", f"no OSD {token}", "ter:NoConfig")
+            return envelope("<trt:DeleteOSDResponse/>")
         if op == "CreatePullPointSubscription":
-            return envelope(
-                "<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference>"
-                f"<wsa:Address xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">{self.base}/onvif/events"
-                "</wsa:Address></tev:SubscriptionReference></tev:CreatePullPointSubscriptionResponse>")
+            return ops.pull_point(self.base)
         if op == "PullMessages":
             with s.lock:
                 events, s.events = s.events, []
-            msgs = "".join(
-                "<wsnt:NotificationMessage><wsnt:Topic>tns1:VideoSource/MotionAlarm</wsnt:Topic>"
-                "<wsnt:Message><tt:Message><tt:Data>"
-                f'<tt:SimpleItem Name="State" Value="{str(v).lower()}"/></tt:Data></tt:Message></wsnt:Message>'
-                f"</wsnt:NotificationMessage>" for _, v in events)
-            return envelope(f"<tev:PullMessagesResponse>{msgs}</tev:PullMessagesResponse>")
-        return fault("ter:ActionNotSupported", f"operation {op} is not supported")
+            return ops.pull_messages(events)
+        return ops.not_supported(f"operation {op} is not supported")
 
-    def _write_osd(self, op: str, body, profiles: list[str]) -> bytes:
+    def stream_uri(self, profile: str) -> str:
+        if self.state.stream_uri:
+            return self.state.stream_uri
+        return f"rtsp://127.0.0.1:{self.rtsp_port or 554}/{profile}"
+
+    def _write_osd(self, op: str, body, names: list[str]) -> bytes:
         s = self.state
-        text = find_text(body, "PlainText") or ""
-        x = float(find_text(body, "x") or -1)
-        y = float(find_text(body, "y") or 1)
+        fields = ops.parse_osd(body)
+        if isinstance(fields, str):
+            return fault("ter:InvalidArgVal", fields, "ter:InvalidArgs")
+        if fields["vsc"][4:] not in names:
+            return fault("ter:InvalidArgVal", f"no video source configuration {fields['vsc']}", "ter:NoConfig")
         with s.lock:
             if op == "CreateOSD":
-                vsc = (find_text(body, "VideoSourceConfigurationToken") or "vsc_profile_1")[4:]
-                if vsc not in profiles:
-                    return fault("ter:InvalidArgVal", f"no video source configuration {vsc}")
-                token = f"osd_{vsc}_{len(s.osds) + 1}"
-                s.osds[token] = Osd(token, text, x, y)
-                return envelope(f"<trt:CreateOSDResponse><trt:OSDToken>{token}</trt:OSDToken>"
-                                "</trt:CreateOSDResponse>")
-            token = find_text(body, "token") or ""
-            if token not in s.osds:
-                return fault("ter:InvalidArgVal", f"no OSD {token}")
-            s.osds[token] = Osd(token, text, x, y)
+                s.osd_serial += 1
+                token = f"osd_{fields['vsc'][4:]}_{s.osd_serial}"
+                s.osds[token] = Osd(**{**fields, "token": token})
+                return ops.created(token)
+            # ONVIF carries the token as the tt:OSD element's attribute, not as a child.
+            if fields["token"] not in s.osds:
+                return fault("ter:InvalidArgVal", f"no OSD {fields['token']}", "ter:NoConfig")
+            s.osds[fields["token"]] = Osd(**fields)
         return envelope("<trt:SetOSDResponse/>")
 
 
@@ -193,6 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dropped(self) -> bool:
         if self.sim.state.offline:
+            self.sim.state.dropped += 1
             self.close_connection = True
             self.connection.close()
             return True
@@ -246,6 +276,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.sim.motion()
         elif name == "password" and arg:
             self.sim.set_password(arg)
+        elif name == "osd" and arg:  # what the RTSP stream draws
+            self._send(200, json.dumps(self.sim.overlays(arg)).encode(), "application/json")
+            return
         else:
             self._send(404, f"unknown scenario {what!r}: offline, online, motion, password/NEW\n".encode(),
                        "text/plain")

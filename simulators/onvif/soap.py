@@ -6,6 +6,7 @@ import base64
 import hashlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
@@ -56,11 +57,14 @@ def authorised(req: Request, username: str, password: str) -> bool:
     return password_digest(req.nonce, req.created, password) == req.digest
 
 
+def find(el: ET.Element, name: str) -> ET.Element | None:
+    """The first element (or el itself) with this local name."""
+    return next((e for e in el.iter() if local(e.tag) == name), None)
+
+
 def find_text(el: ET.Element, name: str) -> str | None:
-    for e in el.iter():
-        if local(e.tag) == name:
-            return e.text
-    return None
+    found = find(el, name)
+    return None if found is None else found.text
 
 
 def envelope(inner: str) -> bytes:
@@ -71,13 +75,19 @@ def envelope(inner: str) -> bytes:
         ' xmlns:trt="http://www.onvif.org/ver10/media/wsdl"'
         ' xmlns:tev="http://www.onvif.org/ver10/events/wsdl"'
         ' xmlns:tt="http://www.onvif.org/ver10/schema"'
+        ' xmlns:ter="http://www.onvif.org/ver10/error"'
+        ' xmlns:wsa="http://www.w3.org/2005/08/addressing"'
         ' xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2">'
         f"<s:Body>{inner}</s:Body></s:Envelope>"
     ).encode()
 
 
-def fault(code: str, reason: str) -> bytes:
+def fault(code: str, reason: str, detail: str | None = None, sender: bool = True) -> bytes:
+    """A SOAP 1.2 fault as ONVIF words it: env:Sender or env:Receiver, then ter: subcodes
+    (`code`, and `detail` as the second level, e.g. ter:InvalidArgVal / ter:NoProfile)."""
+    inner = f"<s:Subcode><s:Value>{detail}</s:Value></s:Subcode>" if detail else ""
     return envelope(
-        f"<s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>{code}</s:Value>"
-        f"</s:Subcode></s:Code><s:Reason><s:Text xml:lang=\"en\">{reason}</s:Text></s:Reason></s:Fault>"
+        f"<s:Fault><s:Code><s:Value>s:{'Sender' if sender else 'Receiver'}</s:Value>"
+        f"<s:Subcode><s:Value>{code}</s:Value>{inner}</s:Subcode></s:Code>"
+        f'<s:Reason><s:Text xml:lang="en">{escape(reason)}</s:Text></s:Reason></s:Fault>'
     )

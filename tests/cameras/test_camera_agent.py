@@ -1,4 +1,4 @@
-"""`start_cameras` on the real edge agent with the simulated depot's Modbus units: the OSD
+"""`EdgeAgent.start_cameras` on the real edge agent with the simulated depot's Modbus units: the OSD
 follows the indoor reading the agent just polled, and a camera with a wrong password never
 stops the polling."""
 
@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 import pytest
 
 from edge.agent import EdgeAgent
-from edge.camera.service import start_cameras
 from edge.camera.soap import CameraError, call
 from edge.camera.still import overlay_text
 from edge.config import load_config
@@ -40,8 +39,7 @@ def depot(tmp_path):
     sim = SimulatedDepot(cfg.depot, config_source=str(path))
     sim.start()
     agent = EdgeAgent(cfg, with_uplink=False)
-    service = start_cameras(agent)
-    agent.cameras = service  # what agent.start() does
+    service = agent.start_cameras()  # what agent.start() does
     yield agent, service, cams
     service.stop()
     agent.stop()
@@ -52,7 +50,7 @@ def depot(tmp_path):
 
 def test_osd_follows_the_polled_indoor_reading_and_auth_failure_spares_polling(depot):
     agent, service, (good, bad) = depot
-    results = agent.read_air("tcp-1")
+    results = agent.polling.read_air("tcp-1")
     assert results and all(r.ok for r in results)
     indoor = [a for m in agent.outbox.next_pending(100) if m.kind == "telemetry"
               for a in decode_message(f"grainlink/v1/{agent.code}/telemetry", m.payload).air
@@ -65,7 +63,7 @@ def test_osd_follows_the_polled_indoor_reading_and_auth_failure_spares_polling(d
     assert d == "auth" and "authentication failed" in service.details()[1]["last_error"]
     assert bad.osd_text() is None
     t = time.monotonic()
-    again = agent.read_air("tcp-1")  # polling goes on while CAM-2 keeps failing
+    again = agent.polling.read_air("tcp-1")  # polling goes on while CAM-2 keeps failing
     assert all(r.ok for r in again) and time.monotonic() - t < 2.0
     detail = agent.on_command(Command(depot=agent.code, id=str(uuid.uuid4()), action="snapshot",
                                       granary="P01", issued_at=datetime.now(UTC)))

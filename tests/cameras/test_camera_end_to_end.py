@@ -11,73 +11,34 @@ from datetime import UTC, datetime, timedelta
 
 import cv2
 import numpy as np
-import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
 
-from central.alarms import jobs as alarm_jobs
-from central.api.app import create_app
+from central.alarms.scheduled import jobs as alarm_jobs
 from central.cameras import jobs as camera_jobs
-from central.db.migrate import migrate
 from central.db.pool import connect
+from central.wiring import build_app
 from edge.camera.service import CameraService
 from edge.camera.still import MAX_STILL_BYTES
-from edge.mqtt_settings import BrokerSettings
-from edge.outbox import Outbox
-from edge.uplink import Uplink
+from edge.outbox.outbox import Outbox
+from edge.uplink.broker import BrokerSettings
+from edge.uplink.uplink import Uplink
 from protocols.depot.model import Camera
 from protocols.mqtt.codec import decode_message
 from protocols.mqtt.models import AirReading
 from simulators.onvif import picture
 from simulators.onvif.server import SimulatedCamera
+from tests.cameras.support import Subscriber
 from tests.central.api_support import bearer, new_user
 from tests.central.ingest_support import (
     Publisher,
     layout,
-    running_worker,
     scalar,
     settings_for,
     wait_for,
 )
-from tests.support import services
 
 TEXT = "仓温 17.9℃ 仓湿 63.5%"
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    b = services.start_private_mosquitto(tmp_path_factory.mktemp("camera-broker"))
-    yield b
-    b.stop()
-
-
-@pytest.fixture(scope="module")
-def stills(tmp_path_factory):
-    return tmp_path_factory.mktemp("stills")
-
-
-@pytest.fixture(scope="module")
-def worker(database_url, broker):
-    migrate(database_url)
-    import central.cameras.ingest_hook  # noqa: F401  (registers the snapshot hook)
-    with running_worker(database_url, broker.url, ingest_hooks=True) as w:
-        yield w
-
-
-class Subscriber:
-    def __init__(self, url: str, topic: str):
-        host, port = url.removeprefix("mqtt://").split(":")
-        self.messages: list[bytes] = []
-        self.got = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"cam-sub-{uuid.uuid4().hex[:8]}")
-        self.client.on_message = lambda c, u, m: (self.messages.append(m.payload), self.got.set())
-        self.client.on_connect = lambda c, u, f, rc, p=None: c.subscribe(topic, qos=1)
-        self.client.connect(host, int(port))
-        self.client.loop_start()
-
-    def close(self):
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def edge(broker_url, depot, sim, db, **cam):
@@ -133,13 +94,13 @@ def test_osd_still_at_central_api_and_offline_alarm(database_url, broker, worker
 
         # a new reading updates the same OSD (created once, then set)
         svc.on_air(indoor(18.4, 61.0))
-        assert wait_for(lambda: sim.osd_text(), "仓温 18.4℃ 仓湿 61.0%", timeout=5)
+        assert wait_for(lambda: sim.osd_text(), "仓温 18.4℃ 仓湿 61.0%", timeout=5) == "仓温 18.4℃ 仓湿 61.0%"
         assert len(sim.state.osds) == 1 and sim.state.calls.count("CreateOSD") == 1
 
         # central stored it: file on disk + row, served by the API (scoped)
         assert wait_for(lambda: scalar(database_url, "SELECT count(*) FROM camera_stills WHERE depot = %s",
                                        (depot,)) >= 1, True)
-        app = create_app(settings_for(database_url, broker.url))
+        app = build_app(settings_for(database_url, broker.url))
         with TestClient(app) as client:
             token = new_user(database_url, "depot", depot)
             r = client.get(f"/api/v1/depots/{depot}/cameras/CAM-P01-1/still", headers=bearer(token))

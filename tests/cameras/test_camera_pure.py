@@ -9,13 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
+from common import fonts
 from edge.camera.health import HealthTracker
 from edge.camera.service import indoor_overlays
 from edge.camera.soap import password_digest
 from edge.camera.still import (
     MAX_STILL_BYTES,
     StillError,
-    ascii_overlay,
     fit_jpeg,
     overlay_text,
     prepare_still,
@@ -26,10 +26,28 @@ from protocols.mqtt.models import AirReading
 from simulators.onvif import soap as sim_soap
 
 
-def test_overlay_text_and_its_ascii_form():
+def test_overlay_text():
     assert overlay_text(17.9, 63.5) == "仓温 17.9℃ 仓湿 63.5%"
     assert overlay_text(None, 63.5) == "仓温 --℃ 仓湿 63.5%"
-    assert ascii_overlay("仓温 17.9℃ 仓湿 63.5%") == "T 17.9C RH 63.5%"
+
+
+def test_stamped_text_is_drawn_in_cjk_glyphs():
+    img = np.full((480, 640, 3), 100, np.uint8)
+    # Transliterated to ASCII, both would be the same "?? 17.9?" label; drawn as CJK they differ.
+    a, b = stamp(img, "粮温 17.9℃"), stamp(img, "粮湿 17.9℃")
+    assert np.abs(a.astype(int) - b.astype(int))[:40, :120].sum() > 1000
+    assert fonts.cjk_font(20).getbbox("仓")[2] > fonts.cjk_font(20).getbbox("i")[2]
+
+
+def test_a_missing_cjk_font_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(fonts, "CANDIDATES", ())
+    with pytest.raises(fonts.FontMissing, match="fonts-noto-cjk"):
+        fonts.cjk_font_path(environ={})
+    with pytest.raises(fonts.FontMissing, match="GRAINLINK_CJK_FONT=/nowhere.ttf"):
+        fonts.cjk_font_path(environ={"GRAINLINK_CJK_FONT": "/nowhere.ttf"})
+    monkeypatch.setenv("GRAINLINK_CJK_FONT", "/nowhere.ttf")
+    with pytest.raises(StillError, match="no such font file"):
+        stamp(np.zeros((100, 100, 3), np.uint8), "仓温")
 
 
 def test_a_noisy_huge_picture_is_fitted_under_the_limit():

@@ -128,7 +128,9 @@ def settings_for(database_url: str, mqtt_url: str, **extra) -> Settings:
     # alarms raised from their readings would land in other tests' notification queues.
     values = {"database_url": database_url, "mqtt_url": mqtt_url,
               "mqtt_client_id": f"test-ingest-{uuid.uuid4().hex[:8]}",
-              "db_retry_initial_s": 0.2, "db_retry_max_s": 1.0, "ingest_hooks": False}
+              "db_retry_initial_s": 0.2, "db_retry_max_s": 1.0, "ingest_hooks": False,
+              # Test depots are not provisioned: their first layout registers them.
+              "auto_provision": True}
     values.update(extra)
     return Settings(**values)
 
@@ -156,10 +158,11 @@ def scalar(url: str, sql: str, params=()) -> object:
 
 @contextlib.contextmanager
 def running_worker(database_url: str, mqtt_url: str, **extra):
-    """A started ingest worker that has subscribed; stopped on exit."""
-    from central.ingest.worker import IngestWorker
+    """A started ingest worker with the service's hooks (when `ingest_hooks=True`) that has
+    subscribed; stopped on exit."""
+    from central.wiring import ingest_worker
 
-    worker = IngestWorker(settings_for(database_url, mqtt_url, **extra))
+    worker = ingest_worker(settings_for(database_url, mqtt_url, **extra))
     worker.start()
     try:
         assert worker.ready.wait(10), "worker did not subscribe"

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from central.alarms import store
-from central.api.app import create_app
+from central.alarms.state import store
 from central.db.pool import connect
 from central.rules.model import Finding
+from central.wiring import build_app
 from tests.central.api_support import bearer, insert_depot, migrated_settings, new_user, tag
 
 A_REGION = {"province": "430000", "city": "430100", "county": "430102"}
@@ -40,7 +40,7 @@ def world(database_url):
             now - timedelta(days=2))[1]["id"]
         store.condition_false(conn, a, "sensor_fault", "P01/C1/L4", now - timedelta(days=2), 0)
         ids["a_cleared"] = old
-    app = create_app(settings)
+    app = build_app(settings)
     tokens = {
         "admin": new_user(database_url, "admin", "000000"),
         "prov_a": new_user(database_url, "province", "430000"),

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import paho.mqtt.client as mqtt
 import pytest
 
-from central.alarms import thresholds_store
+from central.alarms.state import thresholds_store
 from central.db.migrate import migrate
 from central.db.pool import connect
 from tests.central.ingest_support import (

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from central.alarms import jobs, thresholds_store
+from central.alarms.scheduled import jobs
+from central.alarms.state import thresholds_store
 from tests.central.api_support import insert_air, insert_depot, insert_scan, tag
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from central.alarms.layout_cache import GranaryLayout, LayoutCache, wall_cables
+from central.alarms.evaluate.layout_cache import GranaryLayout, LayoutCache, wall_cables
 from central.ingest import registry
 from protocols.mqtt.models import Layout
 from tests.central.api_support import insert_depot, tag

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from central.alarms.layout_cache import GranaryLayout, wall_cables
-from central.alarms.quiet import is_quiet, summarize
-from central.alarms.scan_source import DepotContext, ScanInput, build_scans, message_scans
-from central.alarms.thresholds_store import ThresholdBook
+from central.alarms.evaluate.layout_cache import GranaryLayout, wall_cables
+from central.alarms.evaluate.quiet import is_quiet, summarize
+from central.alarms.evaluate.scan_source import DepotContext, ScanInput, build_scans, message_scans
+from central.alarms.state.thresholds_store import ThresholdBook
 from central.rules.scan_rules import evaluate_scan
 from central.rules.thresholds import Thresholds
 from protocols.mqtt.models import Telemetry

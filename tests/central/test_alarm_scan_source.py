@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from central.alarms import ingest_hook, thresholds_store
-from central.alarms.layout_cache import GranaryLayout
-from central.alarms.scan_source import message_scans
-from central.ingest import hooks
+from central.alarms.evaluate import ingest_hook
+from central.alarms.evaluate.layout_cache import GranaryLayout
+from central.alarms.evaluate.scan_source import message_scans
+from central.alarms.state import thresholds_store
+from central.ingest.hooks import IngestHooks
 from central.metrics import INGEST_HOOK_ERRORS
+from central.settings import Settings
+from central.wiring import ingest_hooks
 from protocols.mqtt.models import Event, Status, Telemetry
 from tests.central.api_support import insert_depot, insert_scan, tag
 from tests.central.ingest_support import status, ts
@@ -129,10 +132,8 @@ def test_a_failing_preparer_is_counted_and_the_others_still_run():
 
     msg = telemetry("SSX", 1, T0, range(1, 3))
     before = INGEST_HOOK_ERRORS.value(hook="test.broken")
-    hooks.register_telemetry_preparer("test.broken", broken)
-    try:
-        out = hooks.prepare_telemetry(msg)
-    finally:
-        hooks.unregister_telemetry_preparer("test.broken")
+    service = ingest_hooks(Settings(database_url="postgresql://127.0.0.1/unused"))
+    hooks = IngestHooks(preparers={"test.broken": broken, **service.preparers})
+    out = hooks.prepare(msg)
     assert "test.broken" not in out and ingest_hook.PREPARER in out
     assert INGEST_HOOK_ERRORS.value(hook="test.broken") == before + 1

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from central.alarms import store
+from central.alarms.state import store
 from central.db.pool import connect
 from central.rules.model import Finding
 from central.rules.thresholds import Thresholds

@@ -59,15 +59,15 @@ def test_history_range_defaults_and_limits():
     rng = history_range(None, None, "raw", NOW)
     assert (rng.start, rng.end) == (NOW - timedelta(days=1), NOW)
     assert history_range(None, None, "1d", NOW).start == NOW - timedelta(days=92)
-    with pytest.raises(BadRequest, match="bucket '1w'"):
+    with pytest.raises(BadRequest, match="bucket：只能是 raw、1h、1d"):
         history_range(None, None, "1w", NOW)
-    with pytest.raises(BadRequest, match="longer than 1830 days"):
+    with pytest.raises(BadRequest, match="超过 1830 天"):
         history_range(NOW - timedelta(days=2000), NOW, "1d", NOW)
 
     class Tight:
         history_max_days_raw = 1
 
-    with pytest.raises(BadRequest, match="longer than 1 days"):
+    with pytest.raises(BadRequest, match="超过 1 天"):
         history_range(NOW - timedelta(days=2), NOW, "raw", NOW, Tight())
 
 

@@ -8,11 +8,10 @@ from statistics import mean
 import pytest
 from fastapi.testclient import TestClient
 
-from central.api.advice_hook import register_advisor, unregister_advisor
-from central.api.app import create_app
 from central.api.schemas import DepotSummary, GranaryHistory, GranaryLatest
-from central.db.plain import refresh_statements
 from central.db.pool import connect
+from central.db.storage import refresh_aggregates
+from central.wiring import ADVISORS, build_app
 from tests.central.api_support import (
     bearer,
     insert_air,
@@ -65,9 +64,8 @@ def api(database_url):
                             [_history_temp(cable, layer, ts) for layer in (1, 2)])
             insert_air(conn, depot, "P02", "indoor", ts, 15.0 + (ts.minute / 30), 60.0)
         insert_scan(conn, depot, "P02", 1, H0 + timedelta(minutes=1), [None, None], faults=(1, 2))
-        for sql in refresh_statements():
-            conn.execute(sql)
-    app = create_app(settings)
+        assert "grain_layer_hourly" in refresh_aggregates(conn)
+    app = build_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, depot, bearer(new_user(database_url, "admin", "000000")), app
 
@@ -117,7 +115,7 @@ def test_latest_of_a_granary_known_only_from_its_readings(api):
     assert [p["n"] for p in raw.json()["granary_stats"]] == [2, 3]
 
 
-def test_latest_advice_comes_from_registered_advisors(api):
+def test_latest_advice_comes_from_the_advisors_the_app_is_given(api):
     client, depot, headers, _app = api
 
     def mean_advisor(latest, conn):
@@ -129,13 +127,10 @@ def test_latest_advice_comes_from_registered_advisors(api):
 
     path = f"/api/v1/depots/{depot}/granaries/P01/latest"
     before = client.get(path, headers=headers).json()["advice"]
-    register_advisor(broken_advisor)
-    register_advisor(mean_advisor)
-    try:
-        r = client.get(path, headers=headers)
-    finally:
-        unregister_advisor(broken_advisor)
-        unregister_advisor(mean_advisor)
+    assert before  # the production advisors answer for P01
+    app = build_app(_app.state.settings, advisors=(*ADVISORS, broken_advisor, mean_advisor))
+    with TestClient(app, raise_server_exceptions=False) as own:
+        r = own.get(path, headers=headers)
     assert r.status_code == 200
     assert r.json()["advice"] == [*before, {"kind": "test", "grain_mean": 15.2}]
 
@@ -201,15 +196,18 @@ def test_history_buckets(api, bucket):
 @pytest.mark.parametrize(
     ("params", "status", "needle"),
     [
-        ({"from": "2026-11-18T00:00:00Z", "to": "2026-11-17T00:00:00Z"}, 400, "must be before"),
-        ({"from": "2026-11-17T00:00:00Z", "to": "2026-11-17T00:00:00Z"}, 400, "must be before"),
+        ({"from": "2026-11-18T00:00:00Z", "to": "2026-11-17T00:00:00Z"}, 400, "须早于 to"),
+        ({"from": "2026-11-17T00:00:00Z", "to": "2026-11-17T00:00:00Z"}, 400, "须早于 to"),
         ({"from": "2026-11-01T00:00:00Z", "to": "2026-11-09T00:00:00Z", "bucket": "raw"}, 400,
-         "longer than 7 days"),
+         "超过 7 天"),
         ({"from": "2026-01-01T00:00:00Z", "to": "2026-11-09T00:00:00Z", "bucket": "1h"}, 400,
-         "longer than 92 days"),
-        ({"from": "2026-11-17T00:00:00", "to": "2026-11-18T00:00:00Z"}, 400, "time zone"),
-        ({"bucket": "5m"}, 422, "bucket"),
-        ({"from": "yesterday"}, 422, "from"),
+         "超过 92 天"),
+        ({"from": "2026-11-17T00:00:00", "to": "2026-11-18T00:00:00Z"}, 422, "from：须带时区"),
+        ({"bucket": "5m"}, 422, "查询参数 bucket：只能是"),
+        ({"from": "yesterday"}, 422, "查询参数 from：应为带时区的时间"),
+        ({"from": "0001-01-01T00:00:00Z"}, 422, "from：须在 2000 年至 2100 年之间"),
+        ({"to": "9999-12-31T23:59:59Z"}, 422, "to：须在 2000 年至 2100 年之间"),
+        ({"to": "0001-01-01"}, 422, "to："),
     ],
 )
 def test_history_rejects_bad_ranges_with_json(api, params, status, needle):
@@ -243,6 +241,17 @@ def test_depot_detail_is_layout_plus_state(api):
     assert listed[depot]["region"] == "430102"
 
 
+def test_depot_detail_names_the_depot_time_zone(api, database_url):
+    client, depot, headers, _app = api
+    assert client.get(f"/api/v1/depots/{depot}", headers=headers).json()["timezone"] == "Asia/Shanghai"
+    with connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE depots SET timezone = 'Asia/Urumqi' WHERE code = %s", (depot,))
+        try:
+            assert client.get(f"/api/v1/depots/{depot}", headers=headers).json()["timezone"] == "Asia/Urumqi"
+        finally:
+            conn.execute("UPDATE depots SET timezone = 'Asia/Shanghai' WHERE code = %s", (depot,))
+
+
 def test_batch_gaps_of_a_depot(api, database_url):
     client, depot, headers, _app = api
     with connect(database_url, autocommit=True) as conn:
@@ -263,7 +272,7 @@ def test_errors_are_json_never_a_stack_trace(api):
 
     r = client.get("/api/v1/test-boom", headers=headers)
     assert r.status_code == 500
-    assert r.json() == {"detail": "internal server error"}
+    assert r.json() == {"detail": "服务器内部错误"}
     assert "secret" not in r.text and "Traceback" not in r.text
     r = client.get("/api/v1/no-such-thing", headers=headers)
     assert r.status_code == 404 and "detail" in r.json()
@@ -286,7 +295,7 @@ def test_healthz_metrics_openapi_and_dashboard_place(api):
 def test_healthz_reports_a_missing_database_as_503(database_url):
     settings = migrated_settings(database_url).model_copy(
         update={"database_url": "postgresql://127.0.0.1:1/nothing"})
-    with TestClient(create_app(settings)) as client:
+    with TestClient(build_app(settings)) as client:
         r = client.get("/healthz")
     assert r.status_code == 503
-    assert r.json()["detail"].startswith("database unavailable")
+    assert r.json()["detail"].startswith("数据库不可用")

@@ -4,14 +4,13 @@ token is 401, a write by a read-only user is 403."""
 from __future__ import annotations
 
 import pytest
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-from central.api.app import create_app
-from central.api.auth import User, get_depot_or_404, require_write
-from central.api.db import db_conn
+from central.api.deps import DepotRef, WriteUser
 from central.db.pool import connect
 from central.users import revoke_user
+from central.wiring import build_app
 from tests.central.api_support import bearer, insert_depot, migrated_settings, new_user, tag
 
 REGIONS = {
@@ -34,11 +33,10 @@ def world(database_url):
     probe = APIRouter()
 
     @probe.post("/depots/{depot}/probe-write")
-    def probe_write(depot: str, user: User = Depends(require_write), conn=Depends(db_conn)):
-        get_depot_or_404(conn, user, depot)
-        return {"ok": True, "by": user.name}
+    def probe_write(user: WriteUser, depot: DepotRef):
+        return {"ok": True, "by": user.name, "depot": depot["code"]}
 
-    app = create_app(settings)
+    app = build_app(settings)
     app.include_router(probe, prefix="/api/v1")
     with TestClient(app) as client:
         yield client, codes, database_url
@@ -78,7 +76,7 @@ def test_each_user_sees_exactly_its_depots(world, role, scope, can_write, sees):
             assert write.status_code == (200 if can_write else 403), write.text
         else:
             # Out of scope looks exactly like a depot that does not exist.
-            assert one.status_code == 404 and one.json() == {"detail": f"depot {code!r} not found"}
+            assert one.status_code == 404 and one.json() == {"detail": f"粮库 {code} 不存在"}
             assert latest.status_code == 404
             assert write.status_code == (404 if can_write else 403)
 

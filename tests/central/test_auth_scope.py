@@ -42,16 +42,16 @@ def test_valid_role_scope(role, scope):
 @pytest.mark.parametrize(
     ("name", "role", "scope", "message"),
     [
-        ("alice", "viewer", "000000", "role 'viewer'"),
-        ("alice", "admin", "430000", "admin takes scope 000000"),
-        ("alice", "province", "430100", "province code ends in 0000"),
-        ("alice", "province", "000000", "province code"),
-        ("alice", "city", "430000", "city code"),
-        ("alice", "city", "430102", "city code"),
-        ("alice", "county", "430100", "county code"),
-        ("alice", "county", "43010", "6-digit region code"),
-        ("alice", "depot", "bad code!", "depot scope"),
-        ("bad name", "admin", "000000", "name 'bad name'"),
+        ("alice", "viewer", "000000", "角色 'viewer'"),
+        ("alice", "admin", "430000", "admin 的范围须为 000000"),
+        ("alice", "province", "430100", "省级代码以 0000 结尾"),
+        ("alice", "province", "000000", "省级代码"),
+        ("alice", "city", "430000", "市级代码"),
+        ("alice", "city", "430102", "市级代码"),
+        ("alice", "county", "430100", "县级代码"),
+        ("alice", "county", "43010", "6 位行政区划代码"),
+        ("alice", "depot", "bad code!", "库点用户的范围"),
+        ("bad name", "admin", "000000", "用户名 'bad name'"),
     ],
 )
 def test_invalid_role_scope_names_the_problem(name, role, scope, message):

@@ -9,8 +9,8 @@ import pytest
 
 from central.db.aggregates import CLOCK_SKEWED, IMPLAUSIBLE_TIME
 from central.db.migrate import migrate
-from central.ingest import hooks
 from central.ingest.batches import BatchGap, batch_gaps, batch_summary
+from central.ingest.hooks import IngestHooks
 from central.ingest.worker import IngestWorker
 from central.metrics import INGEST_HOOK_ERRORS
 from tests.central.ingest_support import (
@@ -120,7 +120,8 @@ def test_same_message_three_times_and_gap(db, worker, pub):
     with psycopg.connect(db) as conn:
         assert batch_gaps(conn, depot) == [BatchGap(3, 3)]
         summary = batch_summary(conn, depot)
-    assert summary == {"first": 1, "last": 4, "received": 3, "missing": 1, "redelivered": 1}
+    assert summary == {"first": 1, "last": 4, "received": 3, "missing": 1, "redelivered": 1,
+                       "anomalies": 0}
 
 
 def test_clock_skew_and_implausible_times_are_kept_flagged(db, worker, pub):
@@ -142,28 +143,26 @@ def test_clock_skew_and_implausible_times_are_kept_flagged(db, worker, pub):
                       "AND flags & 1 = 0", (depot,)) == 0
 
 
-def test_scan_hooks_run_once_per_new_batch_and_errors_do_not_block(db, private_broker,
-                                                                    monkeypatch):
-    monkeypatch.setattr(hooks, "load_hook_modules", lambda *a: [])  # only this test's hooks
-    hooked = IngestWorker(settings_for(db, private_broker.url, ingest_hooks=True))
-    hooked.start()
-    assert hooked.ready.wait(10)
-    pub = Publisher(private_broker.url)
+def test_batch_hooks_run_once_per_new_batch_and_errors_do_not_block(db, private_broker):
     depot = unique_depot()
     calls = []
 
-    def record(conn, d, message):
-        if d == depot:
-            n = conn.execute("SELECT count(*) FROM grain_readings WHERE depot = %s AND batch = %s",
-                             (d, message.batch)).fetchone()[0]
-            calls.append((message.batch, n))
+    def record(conn, items):
+        for d, message, _prepared in items:
+            if d == depot:
+                n = conn.execute("SELECT count(*) FROM grain_readings WHERE depot = %s "
+                                 "AND batch = %s", (d, message.batch)).fetchone()[0]
+                calls.append((message.batch, n))
 
-    def broken(conn, d, message):
-        if d == depot:
+    def broken(conn, items):
+        if any(d == depot for d, *_ in items):
             conn.execute("SELECT 1/0")
 
-    hooks.register_scan_hook(record)
-    hooks.register_scan_hook(broken)
+    # only this test's hooks, handed in as the service's are (central/wiring.py)
+    hooked = IngestWorker(settings_for(db, private_broker.url), IngestHooks(batch=(record, broken)))
+    hooked.start()
+    assert hooked.ready.wait(10)
+    pub = Publisher(private_broker.url)
     errors_before = INGEST_HOOK_ERRORS.value(hook="broken")
     try:
         pub.publish(topic(depot, "telemetry"), telemetry(depot, 7))
@@ -172,8 +171,6 @@ def test_scan_hooks_run_once_per_new_batch_and_errors_do_not_block(db, private_b
         q = "SELECT deliveries FROM batches WHERE depot = %s"
         assert wait_for(lambda: scalar(db, q, (depot,)), 2) == 2
     finally:
-        hooks.unregister_scan_hook(record)
-        hooks.unregister_scan_hook(broken)
         pub.close()
         hooked.stop()
     assert calls == [(7, 8)]  # the hook sees the rows of its batch; the repeat is not re-run

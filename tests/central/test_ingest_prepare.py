@@ -76,3 +76,13 @@ def test_subscriptions_shared_and_not():
     # every worker sees layout and status (idempotent upserts), never split
     assert "grainlink/v1/+/status" in shared and "grainlink/v1/+/layout" in shared
     assert set(shared.values()) == {1}
+
+
+def test_an_empty_retained_payload_is_a_cleared_message_not_garbage():
+    depot = unique_depot()
+    for kind in ("layout", "status"):
+        item = prepare(f"grainlink/v1/{depot}/{kind}", b"", now_utc(), retained=True)
+        assert item.ok and item.cleared and item.message is None and item.depot == depot
+    # on a topic that is never retained an empty payload is still refused, and named
+    item = prepare(f"grainlink/v1/{depot}/telemetry", b"", now_utc())
+    assert not item.ok and not item.cleared and "JSON" in str(item.error)

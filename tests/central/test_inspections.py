@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from central.alarms import jobs, thresholds_store
-from central.api.app import create_app
+from central.alarms.scheduled import jobs
+from central.alarms.state import thresholds_store
 from central.db.pool import connect
+from central.wiring import build_app
 from tests.central.api_support import (
     bearer,
     insert_air,
@@ -34,7 +35,7 @@ def world(database_url):
         thresholds_store.set_overrides(conn, depot, "", {"clear_hysteresis_min": 0}, "test")
     tokens = {"writer": new_user(database_url, "depot", depot),
               "viewer": new_user(database_url, "depot", depot, can_write=False)}
-    with TestClient(create_app(settings)) as client:
+    with TestClient(build_app(settings)) as client:
         yield client, depot, tokens, database_url
 
 

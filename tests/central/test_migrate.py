@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from central import jobs
-from central.db import timescale
+from central.db import storage, timescale
 from central.db.migrate import STORAGE_VERSION, MigrationError, discover, migrate
 from central.settings import Settings, SettingsError, load_settings
+from central.wiring import scheduled_jobs, start_scheduler
 from tests.support import services
 
 CORE_TABLES = ("depots", "granaries", "cables", "grain_readings", "air_readings",
@@ -26,9 +28,16 @@ def fresh_db(database_server_url):
         yield url
 
 
-def test_migrate_creates_schema_and_second_run_is_a_no_op(fresh_db):
+@pytest.fixture
+def offered(fresh_db) -> str:
+    """The storage path this server offers: the tests check what that path promises."""
+    with psycopg.connect(fresh_db) as conn:
+        return "plain" if storage.timescale_problem(conn) else "timescale"
+
+
+def test_migrate_creates_schema_and_second_run_is_a_no_op(fresh_db, offered):
     done = migrate(fresh_db)
-    assert done[0] == "0001_core" and done[-1] == "storage_plain"
+    assert done[0] == "0001_core" and done[-1] == f"storage_{offered}"
     with psycopg.connect(fresh_db) as conn:
         for name in CORE_TABLES + AGGREGATES:
             assert conn.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None, name
@@ -60,13 +69,21 @@ def test_concurrent_migrations_take_turns(fresh_db):
     assert sorted(len(r) > 0 for r in results) == [False, False, True]
 
 
-def test_changed_storage_settings_rerun_the_storage_step(fresh_db):
+def test_changed_storage_settings_rerun_the_storage_step(fresh_db, offered):
     migrate(fresh_db)
-    assert migrate(fresh_db, Settings(day_timezone="UTC")) == ["storage_plain"]
-    assert migrate(fresh_db, Settings(day_timezone="UTC")) == []
+    if offered == "plain":  # the views hold only derived data: rebuilt in the new zone
+        changed = Settings(day_timezone="UTC")
+        query, expect = "SELECT pg_get_viewdef('grain_daily')", "'UTC'"
+    else:  # a continuous aggregate is never rebuilt by migrate; its policies follow settings
+        changed = Settings(compress_after_days=3)
+        query = ("SELECT config::text FROM timescaledb_information.jobs "
+                 "WHERE proc_name = 'policy_compression' AND hypertable_name = 'grain_readings'")
+        expect = "3 days"
+    assert migrate(fresh_db, changed) == [f"storage_{offered}"]
+    assert migrate(fresh_db, changed) == []
     with psycopg.connect(fresh_db) as conn:
-        definition = conn.execute("SELECT pg_get_viewdef('grain_daily')").fetchone()[0]
-    assert "'UTC'" in definition and "Asia/Shanghai" not in definition
+        definition = conn.execute(query).fetchone()[0]
+    assert expect in definition and "Asia/Shanghai" not in definition
 
 
 def test_badly_named_migration_file_is_refused(tmp_path):
@@ -93,6 +110,8 @@ def test_timescale_statements_cover_hypertables_policies_and_aggregates():
         assert f"create_hypertable('{table}', 'ts'" in sql
         assert f"add_compression_policy('{table}', INTERVAL '7 days')" in sql
         assert f"add_retention_policy('{table}', INTERVAL '365 days')" in sql
+        assert (f"ALTER TABLE {table} SET (timescaledb.compress_chunk_time_interval = "
+                "'7 days')") in sql
     for name in AGGREGATES:
         assert f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name}\nWITH (timescaledb.continuous" in sql
         assert f"add_continuous_aggregate_policy('{name}'" in sql
@@ -101,7 +120,7 @@ def test_timescale_statements_cover_hypertables_policies_and_aggregates():
     assert "add_retention_policy" not in no_retention
 
 
-def test_plain_aggregates_and_jobs(fresh_db):
+def test_aggregates_and_jobs(fresh_db, offered):
     migrate(fresh_db)
     t = datetime(2026, 11, 21, 16, 30, tzinfo=UTC)  # 00:30 on the 22nd in Asia/Shanghai
     with psycopg.connect(fresh_db, autocommit=True) as conn:
@@ -115,14 +134,17 @@ def test_plain_aggregates_and_jobs(fresh_db):
                      "('D1', 'online', now() - interval '5 hours'), "
                      "('D2', 'online', now())")
         settings = Settings(database_url=fresh_db)
-        assert "grain_layer_hourly" in jobs.refresh_aggregates(conn, settings)
+        # The job refreshes plain views; TimescaleDB refreshes by its own policies.
+        by_job = jobs.refresh_aggregates(conn, settings)
+        assert ("grain_layer_hourly" in by_job) == (offered == "plain")
+        assert "grain_layer_hourly" in storage.refresh_aggregates(conn)
         layer = conn.execute("SELECT bucket, temp_min, temp_max, temp_mean, n "
                              "FROM grain_layer_hourly WHERE depot = 'D1'").fetchall()
         assert layer == [(datetime(2026, 11, 21, 16, tzinfo=UTC), 10.0, 14.0, 12.0, 2)]
         day = conn.execute("SELECT bucket FROM grain_layer_daily WHERE depot = 'D1'").fetchone()
         assert day[0] == datetime(2026, 11, 21, 16, tzinfo=UTC)  # local midnight, in UTC
         assert jobs.mark_offline(conn, settings) == ["D1"]
-    assert jobs.run_job(settings, "mark_offline") == []
+    assert jobs.run_job(settings, "mark_offline", jobs.mark_offline) == []
     with psycopg.connect(fresh_db) as conn:
         assert conn.execute("SELECT last_ok FROM job_runs WHERE job = 'mark_offline'"
                             ).fetchone() == (True,)
@@ -155,14 +177,40 @@ def test_settings_errors_name_setting_file_and_line(tmp_path):
         load_settings(tmp_path / "missing.yaml", env={})
 
 
-def test_scheduler_runs_every_job_table(database_url):
+def test_scheduler_runs_every_job_of_the_service(database_url):
     migrate(database_url)
-    names = set(jobs.all_jobs())
-    assert {"refresh_aggregates", "mark_offline", "apply_retention"} <= names
-    scheduler = jobs.start_jobs(Settings(database_url=database_url))
+    names = set(scheduled_jobs())
+    assert {"refresh_aggregates", "mark_offline", "apply_retention", "alarm_time_rules",
+            "alarm_daily_rules", "stock_rules", "stills_retention"} <= names
+    scheduler = start_scheduler(Settings(database_url=database_url))
     try:
         assert {j.id for j in scheduler.get_jobs()} == names
     finally:
         scheduler.shutdown(wait=False)
-    assert jobs.run_job(Settings(database_url=database_url), "apply_retention") == {
+    assert jobs.run_job(Settings(database_url=database_url), "apply_retention",
+                        scheduled_jobs()["apply_retention"].fn) == {
         "dead_letters": 0}
+
+
+def test_a_role_that_may_not_read_the_preload_setting_still_migrates(fresh_db):
+    """Deployments migrate as the service's own role, which may not read
+    shared_preload_libraries: the probe must answer (plain or timescale), never raise."""
+    role = f"grainlink_lowpriv_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(fresh_db, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(f'GRANT ALL ON SCHEMA public TO "{role}"')
+        admin.execute(f'GRANT CREATE ON DATABASE "{psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]}" TO "{role}"')
+    try:
+        url = psycopg.conninfo.make_conninfo(fresh_db, user=role)
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_settings "
+                                "WHERE name = 'shared_preload_libraries'").fetchone()[0] == 0
+            storage.timescale_problem(conn)            # raised InsufficientPrivilege before
+            assert conn.execute("SELECT 1").fetchone() == (1,)   # the session is still usable
+        migrate(url, Settings())
+        with psycopg.connect(url) as conn:
+            assert storage.recorded_path(conn) in {"plain", "timescale"}
+    finally:
+        with psycopg.connect(fresh_db, autocommit=True) as admin:
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE "{role}"')

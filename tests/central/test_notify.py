@@ -15,9 +15,9 @@ from urllib.parse import urlparse
 import paho.mqtt.client as mqtt
 import pytest
 
-from central.alarms import store
-from central.alarms.notify import Notifier
-from central.alarms.notify_settings import NotifySettings, notify_settings
+from central.alarms.notify.delivery import Notifier
+from central.alarms.notify.settings import NotifySettings, notify_settings
+from central.alarms.state import store
 from central.db.pool import connect
 from central.rules.model import Finding
 from central.settings import Settings

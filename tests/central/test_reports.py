@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from central.api.app import create_app
+from central.alarms.state.store import add_action, raise_or_update
 from central.db.pool import connect
+from central.rules.model import Finding
+from central.wiring import build_app
 from tests.central.api_support import (
     bearer,
     insert_air,
@@ -36,7 +38,12 @@ def world(database_url):
             insert_scan(conn, depot, "P01", 1, datetime(2026, 11, day, 7, 0, tzinfo=UTC), [30.0, 30.0])
             insert_air(conn, depot, "P01", "indoor", morning, 17.9, 63.5)
             insert_air(conn, depot, "", "outdoor", morning, 11.2, 71.0)
-    with TestClient(create_app(settings)) as client:
+        # 07:00Z is 15:00 at the depot: the report prints the depot's clock
+        opened = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+        _, alarm = raise_or_update(conn, depot, "P01", Finding(
+            "hotspot", "P01/C1/L2", "alarm", 30.0, 12.0, "1 号电缆第 2 层 30.0 ℃", "P01"), opened)
+        add_action(conn, alarm["id"], "plan", "翻倒粮面", "keeper", datetime(2026, 11, 21, 8, 30, tzinfo=UTC))
+    with TestClient(build_app(settings)) as client:
         yield client, depot, bearer(new_user(database_url, "city", "430100")), \
             bearer(new_user(database_url, "city", "430200"))
 
@@ -60,10 +67,14 @@ def test_csv_and_printable_html(world):
     base = f"/api/v1/depots/{depot}/granaries/P01/report?from=2026-11-21&days=2"
     text = client.get(base + "&format=csv", headers=mine).text
     lines = text.strip().splitlines()
-    assert lines[0].startswith("day,layer,min_c")
+    assert lines[0].startswith("日期,层,最低粮温 ℃")
     assert "2026-11-22,2,12.5,14.5,13.5,17.9,63.5,11.2,71.0" in lines
     page = client.get(base + "&format=html", headers=mine).text
     assert "粮情报告" in page and "三温两湿" in page
+    # the alarm table names rule, severity, state and step in Chinese, at the depot's time
+    assert "<td>2026-11-21 15:00</td><td>局部发热</td><td>P01/C1/L2</td><td>报警</td><td>未处理</td>" in page
+    assert "2026-11-21 16:30 处置方案 keeper：翻倒粮面" in page
+    assert "hotspot" not in page and "07:00" not in page
 
 
 def test_reports_follow_the_scope(world):
@@ -83,6 +94,8 @@ def test_lot_report_holds_the_ledger(world):
         "direction": "in", "date": "2026-01-05", "quantity_t": 100, "moisture_pct": 13,
         "impurity_pct": 1, "voucher": "RK-001", "batch_code": "B-7"})
     text = client.get(f"/api/v1/lots/{lot}/report?format=csv", headers=mine).text
-    assert "created" in text and "voucher=RK-001" in text and "batch_code=B-7" in text
+    assert text.startswith("时间,经办人,事项,内容")
+    assert "建卡" in text and "品种=小麦" in text and "凭证号=RK-001" in text and "批次=B-7" in text
+    assert "方向=入库" in text and "数量（吨）=100" in text
     assert "台账" in client.get(f"/api/v1/lots/{lot}/report?format=html", headers=mine).text
     assert client.get(f"/api/v1/lots/{lot}/report", headers=other_city).status_code == 404

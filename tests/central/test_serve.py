@@ -23,7 +23,8 @@ from tests.central.api_support import bearer, tag
 
 def _start_serve(database_url: str, mqtt_url: str, port: int, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "GRAINLINK_DATABASE_URL": database_url, "GRAINLINK_MQTT_URL": mqtt_url,
-           "GRAINLINK_MQTT_CLIENT_ID": f"serve-test-{tag()}"}
+           "GRAINLINK_MQTT_CLIENT_ID": f"serve-test-{tag()}",
+           "GRAINLINK_AUTO_PROVISION": "true"}  # test depots are not provisioned
     return subprocess.Popen(
         [sys.executable, "-m", "grainlink.cli", "central", "serve", "--host", "127.0.0.1",
          "--port", str(port), *extra],

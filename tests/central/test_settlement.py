@@ -42,7 +42,7 @@ def test_months_counted_from_the_card_month_through_the_clear_out_month():
     assert months_stored((2025, 3), date(2025, 8, 20)) == 6
     assert months_stored((2025, 3), date(2025, 3, 31)) == 1
     assert months_stored((2024, 12), date(2025, 1, 1)) == 2
-    with pytest.raises(SettlementError, match="before the storage card"):
+    with pytest.raises(SettlementError, match="早于货位专卡建立月份"):
         months_stored((2025, 3), date(2025, 2, 28))
 
 
@@ -70,7 +70,7 @@ def test_band_from_the_domain_example_card_march_cleared_august():
 
 
 def test_unknown_category_is_named():
-    with pytest.raises(SettlementError, match="'rice'"):
+    with pytest.raises(SettlementError, match="类别 rice 没有损耗定额"):
         norm_rate_pct("rice", 3)
 
 
@@ -98,5 +98,5 @@ def test_no_float_drift_on_many_small_movements():
 
 
 def test_nothing_in_cannot_be_settled():
-    with pytest.raises(SettlementError, match="no inbound"):
+    with pytest.raises(SettlementError, match="没有入库数量"):
         settle("raw_grain", (2025, 1), date(2025, 3, 1), Flow(D(0), D(0), D(0)), Flow(D(0), D(0), D(0)))

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from central.alarms.ingest_hook import evaluate_telemetry
-from central.api.app import create_app
+from central.alarms.evaluate.ingest_hook import evaluate_telemetry
 from central.db.pool import connect
+from central.wiring import build_app
 from protocols.mqtt.models import Telemetry
 from tests.central.api_support import bearer, insert_depot, migrated_settings, new_user, tag
 
@@ -27,8 +27,9 @@ def world(database_url):
                      {"P01": [(1, 1, 1, 4)]})
         conn.execute("UPDATE granaries SET storage_mode = 'quasi_low' WHERE depot = %s", (depot,))
     tokens = {"writer": new_user(database_url, "city", "430100"),
+              "approver": new_user(database_url, "city", "430100"),
               "viewer": new_user(database_url, "city", "430100", can_write=False)}
-    with TestClient(create_app(settings)) as client:
+    with TestClient(build_app(settings)) as client:
         yield client, depot, other, tokens, database_url
 
 
@@ -46,7 +47,12 @@ def test_defaults_then_overrides_with_history(world):
     assert r.status_code == 200, r.text
     r = client.put(f"/api/v1/depots/{depot}/granaries/P01/thresholds",
                    json={"grain_temp_max_c": {"quasi_low": 22}, "storage_zone": 7}, headers=w)
-    assert r.status_code == 200, r.text
+    # zone 7's 2 °C condensation margin is smaller than the 3 °C one: a loosening, four eyes
+    assert r.status_code == 202 and r.json()["state"] == "pending", r.text
+    r = client.post(f"/api/v1/approvals/{r.json()['approval']}/approve", json={},
+                    headers=bearer(tokens["approver"]))
+    assert r.status_code == 200 and r.json()["state"] == "approved", r.text
+    r = client.get(f"/api/v1/depots/{depot}/granaries/P01/thresholds", headers=w)
     body = r.json()
     assert body["effective"]["hotspot_warning_delta_c"] == 2.5  # from the depot
     assert body["effective"]["grain_temp_max_c"]["quasi_low"] == 22.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from central.api.app import create_app
+from central.wiring import build_app
 from grainlink.cli import main
 from tests.central.api_support import bearer, migrated_settings, tag
 
@@ -24,15 +24,15 @@ def test_add_prints_a_working_token_once_then_list_and_revoke(cli_env, capsys):
     out, err = capsys.readouterr()
     token = out.strip()
     assert token.startswith("glk_") and "\n" not in token
-    assert "shown once" in err and "read-only" in err
+    assert "只显示这一次" in err and "只读" in err
 
-    with TestClient(create_app(migrated_settings(cli_env))) as client:
+    with TestClient(build_app(migrated_settings(cli_env))) as client:
         assert client.get("/api/v1/depots", headers=bearer(token)).status_code == 200
 
         assert main(["central", "user", "list"]) == 0
         out, _ = capsys.readouterr()
         line = next(x for x in out.splitlines() if x.startswith(name + "\t"))
-        assert line.split("\t")[1:] == ["province", "430000", "read", "active"]
+        assert line.split("\t")[1:] == ["province", "430000", "read", "active", "-"]
         assert token not in out
 
         assert main(["central", "user", "revoke", name]) == 0
@@ -45,16 +45,16 @@ def test_add_prints_a_working_token_once_then_list_and_revoke(cli_env, capsys):
     assert main(["central", "user", "add", name, "--role", "admin", "--scope", "000000"]) == 0
     capsys.readouterr()
     assert main(["central", "user", "add", name, "--role", "admin", "--scope", "000000"]) == 2
-    assert "already exists" in capsys.readouterr().err
+    assert "已存在" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--role", "city", "--scope", "430000"], "city code ends in 00 but not 0000"),
-        (["--role", "admin", "--scope", "430000"], "admin takes scope 000000"),
-        (["--role", "county", "--scope", "4301"], "6-digit region code"),
-        (["--role", "depot", "--scope", "bad/code"], "depot scope is a depot code"),
+        (["--role", "city", "--scope", "430000"], "市级代码以 00 结尾、不以 0000 结尾"),
+        (["--role", "admin", "--scope", "430000"], "admin 的范围须为 000000"),
+        (["--role", "county", "--scope", "4301"], "6 位行政区划代码"),
+        (["--role", "depot", "--scope", "bad/code"], "库点用户的范围是库点编码"),
     ],
 )
 def test_add_rejects_bad_role_scope_with_a_clear_error(cli_env, capsys, args, message):
@@ -72,10 +72,10 @@ def test_unknown_role_is_refused_by_the_parser(cli_env, capsys):
 
 def test_revoke_of_unknown_user_fails_clearly(cli_env, capsys):
     assert main(["central", "user", "revoke", f"nobody-{tag()}"]) == 2
-    assert "no such active user" in capsys.readouterr().err
+    assert "没有这个在用的用户" in capsys.readouterr().err
 
 
 def test_unreachable_database_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setenv("GRAINLINK_DATABASE_URL", "postgresql://127.0.0.1:1/nothing")
     assert main(["central", "user", "list"]) == 1
-    assert "cannot reach the database" in capsys.readouterr().err
+    assert "连不上数据库" in capsys.readouterr().err

@@ -191,7 +191,7 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
                     "grainlink_edge_wheelhouse_archive": str(wheelhouse),
                     "grainlink_edge_depot": depot_settings(depot_a),
                     # TLS through the CA file. (mqtts:// with a CA file trips a bug in
-                    # edge/mqtt_settings.py from_url; test_example_depots_pass_edge_check
+                    # edge/uplink/broker.py from_url; test_example_depots_pass_edge_check
                     # covers that form.)
                     "grainlink_edge_broker_url": f"mqtt://127.0.0.1:{tls_port}",
                     "grainlink_edge_broker_password": passwords[depot_a],
@@ -203,6 +203,9 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
     }
     central = central_settings(root / "central", tag, plain_port, central_user, passwords, wheelhouse)
     if central is not None:
+        # Depot A is provisioned from the inventory (its identity, not its layout's).
+        central.host_vars["grainlink_central_depots"] = [
+            {"code": depot_a, "name": "长沙第一粮库", "region": {"county": "430102"}}]
         inventory["all"]["children"]["central"]["hosts"]["test-central"] = central.host_vars
     inventory_path = root / "inventory.yml"
     write_inventory(inventory_path, inventory)
@@ -227,17 +230,18 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
 @pytest.fixture(scope="session")
 def deployed_broker(deployment):
     """The deployed mosquitto configuration, started as the service would start it."""
-    proc = subprocess.Popen(
-        [services.mosquitto_binary(), "-c", str(deployment.mosquitto_conf)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    log_file = deployment.root / "mosquitto.log"
+    with open(log_file, "ab") as log:  # not a pipe nobody reads: a full pipe stalls the broker
+        proc = subprocess.Popen([services.mosquitto_binary(), "-c", str(deployment.mosquitto_conf)],
+                                stdout=log, stderr=subprocess.STDOUT)
     try:
         services.wait_for_port("127.0.0.1", deployment.plain_port, timeout=10)
         services.wait_for_port("127.0.0.1", deployment.tls_port, timeout=10)
     except TimeoutError:
         proc.kill()
-        out, _ = proc.communicate()
-        raise AssertionError(f"mosquitto did not start with the deployed configuration:\n{out}") from None
+        proc.wait()
+        raise AssertionError("mosquitto did not start with the deployed configuration:\n"
+                             + log_file.read_text(errors="replace")[-4000:]) from None
     yield deployment
     proc.terminate()
     try:

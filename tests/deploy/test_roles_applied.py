@@ -84,17 +84,21 @@ def test_systemd_unit_restarts_and_is_hardened(deployment: Deployment) -> None:
     assert "SystemMaxUse=200M" in journald
 
 
-def test_broker_password_file_holds_pbkdf2_hashes_only(deployment: Deployment) -> None:
-    text = (deployment.broker_root / "etc/mosquitto/passwd").read_text()
-    users = dict(line.split(":", 1) for line in text.splitlines())
-    assert set(users) == {deployment.depot_a, deployment.depot_b, deployment.central_user}
-    assert all(h.startswith("$7$101$") for h in users.values())
+def test_broker_users_hold_pbkdf2_hashes_and_bound_client_ids(deployment: Deployment) -> None:
+    text = (deployment.broker_root / "etc/mosquitto/dynamic-security.json").read_text()
+    clients = {c["username"]: c for c in json.loads(text)["clients"]}
+    assert set(clients) == {deployment.depot_a, deployment.depot_b, deployment.central_user}
+    assert all(c["iterations"] == 101 and len(c["salt"]) == 16 for c in clients.values())
     assert not any(pw in text for pw in deployment.passwords.values())
+    for depot in (deployment.depot_a, deployment.depot_b):
+        assert clients[depot]["clientid"] == f"grainlink-edge-{depot}"
+    assert not (deployment.broker_root / "etc/mosquitto/passwd").exists()
 
 
 def test_broker_config_keeps_the_backlog(deployment: Deployment) -> None:
     conf = deployment.mosquitto_conf.read_text().splitlines()
     assert "persistence true" in conf
+    assert "autosave_on_changes true" in conf and "autosave_interval 1" in conf
     assert "allow_anonymous false" in conf
     queued = [int(ln.split()[1]) for ln in conf if ln.startswith("max_queued_messages ")]
     assert queued and queued[0] >= 1_000_000

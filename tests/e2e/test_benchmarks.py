@@ -29,3 +29,11 @@ def test_alarm_benchmark_throughput_part(database_server_url):
     out = bench("alarms_latency.py", "--depots", "6", "--granaries", "2", "--cables", "9",
                 "--repeat", "1", "--skip-latency", "--database-url", database_server_url)
     assert "ratio on/off:" in out and "first round after start" in out
+
+
+def test_storage_benchmark_in_miniature(database_server_url):
+    out = bench("storage_per_reading.py", "--days", "1", "--granaries", "1", "--runs", "3",
+                "--alt", "--plain-url", database_server_url)
+    for layout in ("plain     row per reading", "plain     cable scan + array"):
+        assert layout in out
+    assert "B/reading" in out and "history p50" in out

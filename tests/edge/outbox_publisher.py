@@ -12,9 +12,9 @@ import sys
 import time
 from datetime import timedelta
 
-from edge.mqtt_settings import BrokerSettings
-from edge.outbox import Outbox
-from edge.uplink import Uplink
+from edge.outbox.outbox import Outbox
+from edge.uplink.broker import BrokerSettings
+from edge.uplink.uplink import Uplink
 from tests.edge.scan_samples import T0, granary_scan
 
 

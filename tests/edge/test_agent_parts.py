@@ -10,13 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from edge.collect import Collector
-from edge.metrics import Metrics
+from edge.cli.probe import parse_addresses
 from edge.modbus.backoff import UnitBackoff
-from edge.outbox import Outbox
-from edge.probe import parse_addresses
-from edge.scan import air_reading, grain_scans, scan_time
-from edge.scheduler import BusWorkers
+from edge.outbox.outbox import Outbox
+from edge.polling.scheduler import BusWorkers
+from edge.readings.collector import Collector
+from edge.readings.stamp import air_reading, grain_scans, scan_time
+from edge.status.metrics import Metrics
 from protocols.depot import parse_depot_config
 from protocols.depot.model import Unit
 
@@ -100,7 +100,8 @@ def test_air_reading_faults_and_absence():
 def result(address=2, reading=None, at=T0, mono=0.0):
     unit = CONFIG.bus("rs485-1").units[0]
     return SimpleNamespace(bus="rs485-1", unit=unit, read_at=at, read_mono=mono, reading=reading,
-                           error=None, skipped=False, ok=reading is not None)
+                           error=None, skipped=False, ok=reading is not None,
+                           scan_counter=None, repeated=False, what="cables")
 
 
 def test_unsynchronised_clock_holds_then_restamps(tmp_path):
@@ -138,7 +139,7 @@ def test_json_logs_carry_extra_fields():
     import json
     import logging
 
-    from edge.jsonlog import JsonFormatter
+    from edge.cli.jsonlog import JsonFormatter
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -153,7 +154,7 @@ def test_json_logs_carry_extra_fields():
 
 
 def test_clock_check_none_trusts_the_clock():
-    from edge.clock import adjtimex_synchronised, clock_synchronised
+    from edge.readings.clock import adjtimex_synchronised, clock_synchronised
 
     assert clock_synchronised("none") is True
     assert adjtimex_synchronised() in (True, False, None)

@@ -1,4 +1,4 @@
-"""`grainlink edge check|scan|status` as an operator runs them."""
+"""`grainlink edge check|probe|status|history` as an operator runs them."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_scan_probes_a_bus(tmp_path, capsys):
 
 def test_scan_unknown_bus(tmp_path, capsys):
     path = write_depot(tmp_path)
-    assert main(["edge", "scan", str(path), "--bus", "nope"]) == 2
+    assert main(["edge", "probe", str(path), "--bus", "nope"]) == 2
     assert "buses: tcp-1, rs485-1" in capsys.readouterr().err
 
 
@@ -67,7 +67,7 @@ def test_status_from_the_database(tmp_path, capsys):
     cfg = load_config(path, environ={})
     with SimulatedDepot(cfg.depot, config_source=str(path)):
         agent = EdgeAgent(cfg, with_uplink=False, metrics_port=0)
-        agent.scan("P03", "rs485-1")
+        agent.polling.poll_granary("P03", "rs485-1")
         agent.stop()
     assert main(["edge", "status", str(path)]) == 0
     out = capsys.readouterr().out
@@ -76,3 +76,21 @@ def test_status_from_the_database(tmp_path, capsys):
     assert "16" in p03.split()  # 2 cables x 8 layers
     assert next(line for line in out.splitlines() if line.startswith("P01")).split()[1] == "never"
     assert "buffer: 1 messages (16 readings)" in out  # agent_started is not queued without start()
+
+
+def test_history_shows_what_the_database_kept(tmp_path, capsys):
+    path = write_depot(tmp_path, wire_time="false")
+    cfg = load_config(path, environ={})
+    assert main(["edge", "history", str(path)]) == 1
+    assert "没有边缘数据库" in capsys.readouterr().err
+    with SimulatedDepot(cfg.depot, config_source=str(path)):
+        agent = EdgeAgent(cfg, with_uplink=False, metrics_port=0)
+        agent.polling.poll_granary("P03", "rs485-1")
+        agent.stop()
+    assert main(["edge", "history", str(path), "--granary", "P03"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "2 次电缆扫描" in lines[0]
+    assert sorted(line.split("电缆")[1].split()[0] for line in lines[1:] if "粮仓 P03" in line) == ["1", "2"]
+    assert main(["edge", "history", str(path), "--since", "yesterday"]) == 2
+    assert "--since" in capsys.readouterr().err
+    assert main(["edge", "history", str(path), "--granary", "P99"]) == 2

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edge.mqtt_settings import backoff_delay
-from edge.outbox import Outbox, OutboxFull
-from edge.outbox_limits import OutboxLimits, count_readings, rows_to_drop
+from common.backoff import jittered_delay as backoff_delay
+from edge.outbox.limits import count_readings, rows_to_drop
+from edge.outbox.outbox import Outbox, OutboxFull
+from protocols.depot.model import Buffer
 from protocols.mqtt import topics
 from protocols.mqtt.codec import decode_message
 from protocols.mqtt.models import Event
@@ -29,7 +30,7 @@ class Clock:
 
 
 def make(tmp_path, **limits) -> Outbox:
-    return Outbox(tmp_path / "edge.sqlite", DEPOT, OutboxLimits(**limits), clock=Clock())
+    return Outbox(tmp_path / "edge.sqlite", DEPOT, Buffer(**limits), clock=Clock())
 
 
 def decode_all(outbox: Outbox, limit: int = 10_000):
@@ -137,18 +138,9 @@ def test_reject_new_refuses_scan_counts_it_and_keeps_old(tmp_path):
     assert outbox.add_telemetry(*scan) == [3]
 
 
-def test_byte_limit_drops_oldest(tmp_path):
-    outbox = make(tmp_path, max_rows=None, max_bytes=40_000)
-    for i in range(10):
-        outbox.add_telemetry(*granary_scan("P01", T0 + timedelta(hours=i)))
-    total = outbox.db.execute("SELECT total(nbytes) FROM outbox").fetchone()[0]
-    assert total <= 40_000
-    assert outbox.stats().dropped_total > 0
-
-
 def test_age_limit_drops_old_rows_on_housekeeping(tmp_path):
     clock = Clock()
-    outbox = Outbox(tmp_path / "e.sqlite", DEPOT, OutboxLimits(max_age_s=3600), clock=clock)
+    outbox = Outbox(tmp_path / "e.sqlite", DEPOT, Buffer(max_age=3600), clock=clock)
     outbox.add_telemetry(*granary_scan("P01", T0))
     clock.now = T0 + timedelta(minutes=30)
     outbox.add_telemetry(*granary_scan("P02", T0))
@@ -170,7 +162,7 @@ def test_stats_report_pending_and_oldest(tmp_path):
 
 def test_history_latest_and_since_and_pruning(tmp_path):
     clock = Clock()
-    outbox = Outbox(tmp_path / "e.sqlite", DEPOT, OutboxLimits(history_days=7), clock=clock)
+    outbox = Outbox(tmp_path / "e.sqlite", DEPOT, Buffer(history_days=7), clock=clock)
     for day in range(10):
         outbox.add_telemetry(*granary_scan("P01", T0 + timedelta(days=day), cables=3))
     latest = outbox.history_latest("P01")
@@ -211,19 +203,17 @@ def test_database_is_wal_with_full_sync(tmp_path):
 
 
 def test_rows_to_drop_pure():
-    limits = OutboxLimits(max_rows=3, max_bytes=None)
-    rows = [(1, 10), (2, 10), (3, 10)]
-    assert rows_to_drop(rows, 3, 30, 1, 10, limits) == [1]
-    assert rows_to_drop(rows, 3, 30, 0, 0, limits) == []
-    by_bytes = OutboxLimits(max_rows=None, max_bytes=25)
-    assert rows_to_drop(rows, 3, 30, 1, 10, by_bytes) == [1, 2]
+    limits = Buffer(max_rows=3)
+    assert rows_to_drop([1, 2, 3], 3, 1, limits) == [1]
+    assert rows_to_drop([1, 2, 3], 3, 0, limits) == []
+    assert rows_to_drop([1, 2, 3], 3, 2, limits) == [1, 2]
 
 
 def test_limits_validation_names_the_setting():
-    with pytest.raises(ValueError, match="buffer.when_full"):
-        OutboxLimits(when_full="drop_newest")
-    with pytest.raises(ValueError, match="buffer.max_rows"):
-        OutboxLimits(max_rows=0)
+    with pytest.raises(ValueError, match="when_full"):
+        Buffer(when_full="drop_newest")
+    with pytest.raises(ValueError, match="max_rows"):
+        Buffer(max_rows=0)
 
 
 def test_backoff_is_capped_exponential_with_jitter():
@@ -262,3 +252,16 @@ def test_refused_scan_still_kept_in_local_history(tmp_path):
     with pytest.raises(OutboxFull):
         outbox.add_telemetry(*granary_scan("P02", T0))
     assert outbox.history_latest("P02") is not None
+
+
+def test_add_encoded_joins_the_callers_transaction(tmp_path):
+    outbox = make(tmp_path)
+    with pytest.raises(RuntimeError), outbox.transaction():
+        outbox.add_encoded("events", b"{}")
+        raise RuntimeError("the caller fails after queueing")
+    assert outbox.stats().pending == 0  # rolled back with the caller
+    with outbox.transaction():
+        row = outbox.add_encoded("cmd/result", b"{}")
+    assert [m.id for m in outbox.next_pending(10)] == [row]
+    with pytest.raises(ValueError, match="telemetry"):
+        outbox.add_encoded("telemetry", b"{}")

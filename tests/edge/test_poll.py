@@ -46,8 +46,8 @@ def close_to(a, b):
 def test_readings_over_tcp_and_rtu_equal_the_model(rig):
     agent, sim = rig()
     sim.scan_all()
-    tcp = agent.scan("P01", "tcp-1")
-    rtu = agent.scan("P02", "rs485-1") + agent.scan("P03", "rs485-1")
+    tcp = agent.polling.poll_granary("P01", "tcp-1")
+    rtu = agent.polling.poll_granary("P02", "rs485-1") + agent.polling.poll_granary("P03", "rs485-1")
     assert all(r.ok for r in tcp + rtu), [r.error for r in tcp + rtu]
     for granary in ("P01", "P02", "P03"):
         expected = sim.expected_grain(granary)
@@ -55,7 +55,7 @@ def test_readings_over_tcp_and_rtu_equal_the_model(rig):
         assert sorted(got) == sorted(expected)
         for cable, temps in expected.items():
             assert close_to(got[cable], temps), (granary, cable, got[cable], temps)
-    air = agent.read_air("rs485-1")
+    air = agent.polling.read_air("rs485-1")
     assert all(r.ok for r in air)
     assert agent.counters.failures() == {}
 
@@ -68,9 +68,9 @@ def test_dead_and_crc_slaves_never_stall_the_healthy_ones(rig):
     for cycle in range(4):
         sim.scan_all()
         started = time.monotonic()
-        p02 = {r.unit.address: r for r in agent.scan("P02", "rs485-1")}
-        p03 = agent.scan("P03", "rs485-1")[0]
-        air = {r.unit.address: r for r in agent.read_air("rs485-1")}
+        p02 = {r.unit.address: r for r in agent.polling.poll_granary("P02", "rs485-1")}
+        p03 = agent.polling.poll_granary("P03", "rs485-1")[0]
+        air = {r.unit.address: r for r in agent.polling.read_air("rs485-1")}
         durations.append(time.monotonic() - started)
         assert p02[2].ok, f"cycle {cycle}: healthy unit 2 failed: {p02[2].error}"
         assert air[10].ok and air[11].ok and air[2].ok
@@ -90,7 +90,7 @@ def test_dead_and_crc_slaves_never_stall_the_healthy_ones(rig):
     sim.clear(kind="crc_corrupt")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        results = agent.scan("P02", "rs485-1") + agent.scan("P03", "rs485-1")
+        results = agent.polling.poll_granary("P02", "rs485-1") + agent.polling.poll_granary("P03", "rs485-1")
         if all(r.ok for r in results):
             break
         time.sleep(0.5)
@@ -101,7 +101,7 @@ def test_dead_and_crc_slaves_never_stall_the_healthy_ones(rig):
 def test_exception_replies_are_counted_not_retried(rig):
     agent, sim = rig()
     sim.inject({"kind": "exception_reply", "bus": "tcp-1", "address": 1, "code": 6})
-    result = agent.scan("P01", "tcp-1")[0]
+    result = agent.polling.poll_granary("P01", "tcp-1")[0]
     assert not result.ok and "exception" in result.error
     assert agent.counters.unit_total("tcp-1", 1, "exception") == 1
     assert agent.counters.retries() == {}

@@ -16,13 +16,14 @@ from urllib.parse import urlparse
 import paho.mqtt.publish as publish
 import pytest
 
-from edge.mqtt_settings import BrokerSettings
-from edge.outbox import Outbox
-from edge.uplink import Uplink
+from edge.outbox.outbox import Outbox
+from edge.uplink.broker import BrokerSettings
+from edge.uplink.uplink import Uplink
 from protocols.mqtt.codec import decode_message, encode_message
 from protocols.mqtt.models import Command, Layout, Region
 from tests.edge.mqtt_collector import Collector
 from tests.edge.scan_samples import T0, granary_scan
+from tests.edge.waits import wait_empty
 
 
 def depot_code() -> str:
@@ -58,7 +59,7 @@ def test_telemetry_status_layout_and_clean_stop(tmp_path, mqtt_url, depot):
     try:
         assert collector.wait_for(lambda: len(collector.on("telemetry")) == 3)
         assert batches(collector.on("telemetry")) == [1, 2, 3]
-        assert outbox.wait_empty(5)
+        assert wait_empty(outbox, 5)
         assert collector.wait_for(lambda: collector.on("layout") and collector.on("status"))
         status = decode_message(f"grainlink/v1/{depot}/status", collector.on("status")[0])
         assert status.state == "online"
@@ -141,7 +142,7 @@ def test_broker_outage_every_batch_arrives_contiguous(tmp_path, private_broker, 
         assert outbox.stats().pending >= 35
         time.sleep(1.0)
         private_broker.start()
-        assert outbox.wait_empty(30), outbox.stats()
+        assert wait_empty(outbox, 30), outbox.stats()
         assert collector.wait_for(lambda: set(batches(collector.on("telemetry")))
                                   == set(range(1, 41)), 30), str(sorted(batches(collector.on("telemetry"))))
         assert uplink.counters["connects_total"] >= 2
@@ -226,7 +227,7 @@ def test_mqtt5_session_also_works(tmp_path, mqtt_url, depot):
     uplink = Uplink(settings(mqtt_url, protocol="5"), depot, outbox)
     uplink.start()
     try:
-        assert outbox.wait_empty(10)
+        assert wait_empty(outbox, 10)
         assert collector.wait_for(lambda: batches(collector.on("telemetry")) == [1])
     finally:
         uplink.stop()

@@ -6,8 +6,8 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from edge.commands import CommandProcessor, dispatch
-from edge.outbox import Outbox
+from edge.outbox.outbox import Outbox
+from edge.uplink.commands import CommandProcessor, dispatch
 from protocols.mqtt.codec import encode_message
 from protocols.mqtt.models import Command
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from edge.mqtt_settings import BrokerSettings
-from edge.outbox import Outbox
-from edge.uplink import Uplink
+from edge.outbox.outbox import Outbox
+from edge.uplink.broker import BrokerSettings
+from edge.uplink.uplink import Uplink
 from tests.edge.mqtt_collector import Collector
 from tests.edge.scan_samples import T0, granary_scan
 from tests.edge.test_uplink import layout_for
+from tests.edge.waits import wait_empty
 from tests.support import services
 
 
@@ -85,7 +86,7 @@ def test_tls_client_certificate_and_password(tmp_path, tls_broker):
     uplink.start()
     try:
         assert uplink.connected.wait(10)
-        assert outbox.wait_empty(10)
+        assert wait_empty(outbox, 10)
         assert collector.wait_for(lambda: collector.on("telemetry") and collector.on("layout"))
         assert json.loads(collector.on("telemetry")[0])["batch"] == 1
         # Configuration changed: the retained layout is replaced.

@@ -1,5 +1,5 @@
-"""The read planner: fewest reads of ≤ 125 registers, checked against brute force, and the
-contract's wire timing figures."""
+"""The read planner: the exact frames of the lst1812 profile, fewest reads of ≤ 125 registers
+and least-cost plans checked against brute force, and the contract's wire timing figures."""
 
 import itertools
 
@@ -8,9 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocols.modbus.codec import UnitState, decode_header, encode_unit
-from protocols.modbus.planner import plan_addresses, plan_cable_reads, plan_header_reads
+from protocols.modbus.planner import (
+    FRAME_COST_REGISTERS,
+    plan_addresses,
+    plan_cable_reads,
+    plan_cheapest,
+    plan_header_reads,
+)
 from protocols.modbus.profiles import LST1812, SILO8X8
-from protocols.modbus.wire import char_bits, read_wire_time_s, silent_time_s
+from protocols.modbus.wire import char_bits, minimal_scan_frames, read_wire_time_s, silent_time_s
 
 
 def brute_force_minimum(addresses, width):
@@ -42,15 +48,25 @@ def test_no_read_exceeds_125_registers_on_odd_layouts():
         assert len(plan) == -(-cables * stride // 125)  # the block is contiguous: ceil(n / 125)
 
 
-def test_312_point_granary_is_one_header_read_and_three_block_reads():
+def test_312_point_granary_first_read_is_header_with_sensor_counts_then_three_blocks():
     state = UnitState(temps=[[10.0] * 4] * 78, indoor=(17.0, 60.0), outdoor=(10.0, 70.0))
     regs = encode_unit(LST1812, state)
-    [header_read] = plan_header_reads(LST1812, cable_count_hint=78)
+    [header_read] = plan_header_reads(LST1812, cable_count_hint=78, with_layout=True)
     assert (header_read.address, header_read.count) == (0, 16 + 78)
     header = decode_header(LST1812, {a: regs[a] for a in range(0, 94)})
     assert header.sensors_per_cable == [4] * 78
     blocks = plan_cable_reads(LST1812, header, range(1, 79))
     assert [(r.address, r.count) for r in blocks] == [(100, 125), (225, 125), (350, 62)]
+
+
+def test_312_point_granary_steady_scan_is_the_minimal_four_frames():
+    """Layout known: the header alone (no sensor counts, nothing from 12 … 99), then the
+    temperatures: exactly the frames the profile needs, 324 registers."""
+    state = UnitState(temps=[[10.0] * 4] * 78)
+    header = decode_header(LST1812, encode_unit(LST1812, state))
+    plan = plan_header_reads(LST1812) + plan_cable_reads(LST1812, header, range(1, 79))
+    assert [(r.address, r.count) for r in plan] == [(0, 12), (100, 125), (225, 125), (350, 62)]
+    assert [r.count for r in plan] == minimal_scan_frames(LST1812, 78, 4)
 
 
 def test_a_subset_of_cables_reads_only_their_slots():
@@ -59,14 +75,54 @@ def test_a_subset_of_cables_reads_only_their_slots():
     assert (read.address, read.count) == (100 + 39 * 4, 4)
 
 
-def test_without_a_hint_the_sensor_counts_come_with_the_cable_reads():
+def test_only_present_sensors_are_read_and_wide_gaps_are_skipped():
+    # stride 8, 3 sensors: a 5-register gap is cheaper to read through than a new frame
+    narrow = decode_header(LST1812, encode_unit(LST1812, UnitState(temps=[[1.0] * 3] * 10, stride=8)))
+    assert [(r.address, r.count) for r in plan_cable_reads(LST1812, narrow, range(1, 11))] == [(100, 75)]
+    # stride 32, 2 sensors: a 30-register gap costs more than a frame: one frame per cable
+    wide = decode_header(LST1812, encode_unit(LST1812, UnitState(temps=[[1.0] * 2] * 3, stride=32)))
+    assert [(r.address, r.count) for r in plan_cable_reads(LST1812, wide, [1, 2, 3])] == \
+        [(100, 2), (132, 2), (164, 2)]
+
+
+def test_without_known_counts_the_cable_reads_bring_them():
     [header_read] = plan_header_reads(LST1812)
     assert (header_read.address, header_read.count) == (0, 12)
     regs = encode_unit(LST1812, UnitState(temps=[[1.0] * 2] * 3))
     header = decode_header(LST1812, {a: regs[a] for a in range(0, 12)})
     assert header.sensors_per_cable == []
-    [read] = plan_cable_reads(LST1812, header, [1, 2, 3])
-    assert (read.address, read.count) == (16, 100 - 16 + 6)
+    plan = plan_cable_reads(LST1812, header, [1, 2, 3])
+    covered = {a for r in plan for a in range(r.address, r.address + r.count)}
+    assert {16, 17, 18, *range(100, 106)} <= covered
+
+
+def cheapest_cost_brute_force(addresses, width):
+    """The least cost of covering sorted addresses with frames, over every split into runs."""
+    a = sorted(set(addresses))
+    best = None
+    for cuts in itertools.product([False, True], repeat=len(a) - 1):
+        runs, start = [], 0
+        for i, cut in enumerate(cuts, start=1):
+            if cut:
+                runs.append(a[start:i])
+                start = i
+        runs.append(a[start:])
+        if any(r[-1] - r[0] >= width for r in runs):
+            continue
+        cost = sum(FRAME_COST_REGISTERS + r[-1] - r[0] + 1 for r in runs)
+        best = cost if best is None else min(best, cost)
+    return best
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 120), min_size=1, max_size=9), st.integers(1, 60))
+def test_cheapest_plan_costs_what_brute_force_finds(addresses, width):
+    plan = plan_cheapest(addresses, 3, max_count=width)
+    covered = {a for r in plan for a in range(r.address, r.address + r.count)}
+    assert set(addresses) <= covered
+    assert all(1 <= r.count <= width for r in plan)
+    cost = sum(FRAME_COST_REGISTERS + r.count for r in plan)
+    assert cost == cheapest_cost_brute_force(addresses, width)
 
 
 def test_silo8x8_is_one_read():

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-import central.alarms.advice  # noqa: F401  (registers the ventilation/EMC advisor)
-from central.alarms import store
-from central.alarms.queries import list_alarms
-from central.api.auth import User, current_user, get_depot_or_404, require_write, scope_sql
-from central.api.db import db_conn
+from central.alarms.state import store
+from central.alarms.state.queries import list_alarms
+from central.api.auth import depot_in_scope, scope_sql
+from central.api.deps import CurrentUser, DbConn, WriteUser
 from central.api.encoding import json_answer
+from central.api.params import ServiceTime
+from central.api.queries import depot_row
+from central.api.schemas import Alarm, AlarmDetail, AlarmWithActions, answer, write_answer
 
 router = APIRouter(tags=["alarms"])
+
+_BIGINT_MAX = 2**63 - 1
 
 
 class AckBody(BaseModel):
@@ -29,63 +32,60 @@ class ActionBody(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
-def _alarm_in_scope(conn, user: User, alarm_id: int) -> dict:
+def alarm_ref(alarm_id: Annotated[int, Path(description="alarm id")], user: CurrentUser,
+              conn: DbConn) -> dict:
     """The alarm when it exists and its depot is the caller's; 404 otherwise (same answer)."""
-    alarm = store.get_alarm(conn, alarm_id)
+    alarm = store.get_alarm(conn, alarm_id) if 1 <= alarm_id <= _BIGINT_MAX else None
     if alarm is not None:
-        try:
-            get_depot_or_404(conn, user, alarm["depot"])
+        depot = depot_row(conn, alarm["depot"])
+        if depot is not None and depot_in_scope(user, depot.get("region_code"), alarm["depot"]):
             return alarm
-        except HTTPException:
-            pass
-    raise HTTPException(404, f"alarm {alarm_id} not found")
+    raise HTTPException(404, f"预警 {alarm_id} 不存在")
+
+
+AlarmRef = Annotated[dict, Depends(alarm_ref)]
 
 
 def _with_actions(conn, alarm: dict) -> dict:
     return {**store.alarm_dict(alarm), "actions": store.actions(conn, alarm["id"])}
 
 
-@router.get("/alarms", summary="alarms of the caller's depots, newest change first")
+@router.get("/alarms", response_model=list[Alarm], responses=answer(),
+            summary="alarms of the caller's depots, newest change first")
 def alarms(
-    state: str | None = Query(None, pattern="^(active|acknowledged|cleared|open)$"),
-    depot: str | None = Query(None, max_length=64),
-    rule: str | None = Query(None, max_length=64),
-    since: datetime | None = Query(None, description="RFC 3339: changed at or after"),
-    limit: int = Query(1000, ge=1, le=10000),
-    user: User = Depends(current_user),
-    conn=Depends(db_conn),
+    user: CurrentUser,
+    conn: DbConn,
+    state: Literal["active", "acknowledged", "cleared", "open"] | None = None,
+    depot: Annotated[str | None, Query(max_length=64)] = None,
+    rule: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[ServiceTime | None, Query(description="RFC 3339: changed at or after")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ):
-    if since is not None and since.tzinfo is None:
-        raise HTTPException(422, "since: give a time zone (RFC 3339, e.g. 2026-11-22T08:00:00Z)")
     where, params = scope_sql(user)
     return json_answer(list_alarms(conn, where, params, state=state, depot=depot, rule=rule,
                                    since=since, limit=limit))
 
 
-@router.get("/alarms/{alarm_id}", summary="one alarm with its actions and history")
-def alarm(alarm_id: int, user: User = Depends(current_user), conn=Depends(db_conn)):
-    found = _alarm_in_scope(conn, user, alarm_id)
-    return json_answer({**_with_actions(conn, found), "history": store.history(conn, alarm_id)})
+@router.get("/alarms/{alarm_id}", response_model=AlarmDetail, responses=answer(),
+            summary="one alarm with its actions and history")
+def alarm(alarm: AlarmRef, conn: DbConn):
+    return json_answer({**_with_actions(conn, alarm), "history": store.history(conn, alarm["id"])})
 
 
-@router.post("/alarms/{alarm_id}/ack", summary="acknowledge (who, when, note)")
-def ack(alarm_id: int, body: AckBody | None = None, user: User = Depends(require_write),
-        conn=Depends(db_conn)):
-    _alarm_in_scope(conn, user, alarm_id)
+@router.post("/alarms/{alarm_id}/ack", response_model=Alarm, responses=write_answer(),
+             summary="acknowledge (who, when, note)")
+def ack(user: WriteUser, alarm: AlarmRef, conn: DbConn, body: AckBody | None = None):
     try:
         with conn.transaction():
-            answer = store.acknowledge(conn, alarm_id, user.name, body.note if body else None)
-    except store.AlarmError as exc:
-        raise HTTPException(409, str(exc)) from None
-    conn.commit()
-    return json_answer(answer)
+            answer_ = store.acknowledge(conn, alarm["id"], user.name, body.note if body else None)
+    except store.AlarmError:
+        raise HTTPException(409, f"预警 {alarm['id']} 已解除，不能再确认") from None
+    return json_answer(answer_)
 
 
-@router.post("/alarms/{alarm_id}/actions", summary="record a plan, approval, execution or result")
-def add_action(alarm_id: int, body: ActionBody, user: User = Depends(require_write),
-               conn=Depends(db_conn)):
-    _alarm_in_scope(conn, user, alarm_id)
+@router.post("/alarms/{alarm_id}/actions", response_model=AlarmWithActions,
+             responses=write_answer(), summary="record a plan, approval, execution or result")
+def add_action(user: WriteUser, alarm: AlarmRef, body: ActionBody, conn: DbConn):
     with conn.transaction():
-        store.add_action(conn, alarm_id, body.kind, body.text, user.name)
-    conn.commit()
-    return json_answer(_with_actions(conn, store.get_alarm(conn, alarm_id)))
+        store.add_action(conn, alarm["id"], body.kind, body.text, user.name)
+    return json_answer(_with_actions(conn, store.get_alarm(conn, alarm["id"])))

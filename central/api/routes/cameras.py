@@ -1,24 +1,70 @@
-"""Cameras of a depot: health list and the latest still (scoped like every depot route)."""
+"""Cameras of a depot (scoped like every depot route): each camera with its health and latest
+still, granary or not (gates, aisles, oil tanks); a still history per camera (the time line);
+one still by id; the stills kept with an alarm; live view on demand.
+
+Live view: POST …/cameras/{camera}/live sends `live_start` to the depot's edge, which relays
+the camera's RTSP with FFmpeg to the media server (deploy/media/); the answer carries the HLS
+playlist the page plays with hls.js. The stream ends by itself after the edge's `live.duration`
+(5 min by default); posting again renews it. DELETE ends it. The HLS address is
+GRAINLINK_LIVE_HLS_BASE (default /hls, the media server behind the same host)."""
 
 from __future__ import annotations
 
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
-from central.api.auth import User, current_user, get_depot_or_404
+from central.api.app import API_PREFIX
+from central.api.auth import User, current_user, get_depot_or_404, require_write
 from central.api.db import db_conn
 from central.api.encoding import json_answer
-from central.cameras.store import camera_health, latest_still, stills_dir
+from central.api.routes.commands import publish_and_wait
+from central.cameras.alarm_stills import stills_of_alarm
+from central.cameras.store import (
+    camera_health,
+    latest_still,
+    still_by_id,
+    still_history,
+    stills_dir,
+)
+from protocols.mqtt.models import Command
 
 router = APIRouter(tags=["cameras"])
 
+HISTORY_MAX_DAYS = 31
 
-@router.get("/depots/{depot}/cameras", summary="the depot's cameras: online or not, last still")
-def cameras(depot: str, user: User = Depends(current_user), conn=Depends(db_conn)):
+
+def _still_url(depot: str, camera: str, still_id: int) -> str:
+    return f"{API_PREFIX}/depots/{quote(depot)}/cameras/{quote(camera)}/stills/{still_id}"
+
+
+def _jpeg(request: Request, meta: dict, what: str) -> Response:
+    path = stills_dir(getattr(request.app.state, "settings", None)) / meta["path"]
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise HTTPException(404, f"{what}的图片文件已不存在（可能已按保存期限删除）") from None
+    return Response(data, media_type="image/jpeg", headers={
+        "X-Grainlink-Taken-At": meta["ts"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Cache-Control": "private, max-age=60",
+        "X-Grainlink-Overlay": quote(meta["overlay"]),  # percent-encoded UTF-8
+    })
+
+
+@router.get("/depots/{depot}/cameras", summary="the depot's cameras: health and latest still")
+def cameras(depot: str, granary: str | None = Query(None, description="only this granary's cameras"),
+            user: User = Depends(current_user), conn=Depends(db_conn)):
     get_depot_or_404(conn, user, depot)
-    return json_answer({"depot": depot, "cameras": camera_health(conn, depot)})
+    listed = camera_health(conn, depot, granary)
+    for cam in listed:
+        if cam["latest_still"]:
+            cam["latest_still"]["url"] = _still_url(depot, cam["camera"], cam["latest_still"]["id"])
+    return json_answer({"depot": depot, "granary": granary, "cameras": listed})
 
 
 @router.get("/depots/{depot}/cameras/{camera}/still", summary="the camera's latest still (JPEG)",
@@ -28,15 +74,95 @@ def still(depot: str, camera: str, request: Request, user: User = Depends(curren
     get_depot_or_404(conn, user, depot)
     meta = latest_still(conn, depot, camera)
     if meta is None:
-        raise HTTPException(404, f"no still from camera {camera!r} of depot {depot!r}")
-    settings = getattr(request.app.state, "settings", None)
-    path = stills_dir(settings) / meta["path"]
+        raise HTTPException(404, f"粮库 {depot} 的摄像机 {camera} 还没有抓拍图片")
+    return _jpeg(request, meta, f"摄像机 {camera} 最新抓拍")
+
+
+@router.get("/depots/{depot}/cameras/{camera}/stills", summary="the camera's stills over time (newest first)")
+def stills(depot: str, camera: str, start: datetime | None = Query(None, alias="from"),
+           end: datetime | None = Query(None, alias="to"), limit: int = Query(200, ge=1, le=1000),
+           user: User = Depends(current_user), conn=Depends(db_conn)):
+    get_depot_or_404(conn, user, depot)
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(422, f"查询参数 {name}：须带时区（如 2026-11-22T08:00:00Z）")
+    end = end or datetime.now(UTC)
+    start = start or end - timedelta(days=1)
+    if start >= end:
+        raise HTTPException(422, "查询参数 from 须早于 to")
+    if end - start > timedelta(days=HISTORY_MAX_DAYS):
+        raise HTTPException(422, f"查询时段最长 {HISTORY_MAX_DAYS} 天")
+    items = still_history(conn, depot, camera, start, end, limit)
+    for item in items:
+        item["url"] = _still_url(depot, camera, item["id"])
+    return json_answer({"depot": depot, "camera": camera, "from": start, "to": end, "stills": items})
+
+
+@router.get("/depots/{depot}/cameras/{camera}/stills/{still_id}", summary="one still by id (JPEG)",
+            response_class=Response)
+def still_file(depot: str, camera: str, still_id: int, request: Request, user: User = Depends(current_user),
+               conn=Depends(db_conn)):
+    get_depot_or_404(conn, user, depot)
+    meta = still_by_id(conn, depot, still_id)
+    if meta is None or meta["camera"] != camera:
+        raise HTTPException(404, f"粮库 {depot} 没有编号为 {still_id} 的抓拍图片")
+    return _jpeg(request, meta, f"抓拍图片 {still_id} ")
+
+
+class AlarmStill(BaseModel):
+    id: int
+    camera: str
+    granary: str | None
+    ts: datetime
+    overlay: str
+    bytes: int
+    url: str
+
+
+class AlarmStills(BaseModel):
+    alarm: int
+    depot: str
+    stills: list[AlarmStill]
+
+
+@router.get("/alarms/{alarm_id}/stills", response_model=AlarmStills,
+            summary="the stills taken when the alarm was raised")
+def alarm_stills(alarm_id: int, user: User = Depends(current_user), conn=Depends(db_conn)):
+    row = conn.execute("SELECT depot FROM alarms WHERE id = %s", (alarm_id,)).fetchone()
+    missing = HTTPException(404, f"没有编号为 {alarm_id} 的报警")
+    if row is None:
+        raise missing
     try:
-        data = path.read_bytes()
-    except OSError:
-        raise HTTPException(404, f"the still file of camera {camera!r} is missing (removed by retention?)") from None
-    ts = meta["ts"].strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Response(data, media_type="image/jpeg", headers={
-        "X-Grainlink-Taken-At": ts, "Cache-Control": "private, max-age=60",
-        "X-Grainlink-Overlay": quote(meta["overlay"]),  # percent-encoded UTF-8
-    })
+        get_depot_or_404(conn, user, row[0])
+    except HTTPException:
+        raise missing from None
+    items = stills_of_alarm(conn, alarm_id)
+    for item in items:
+        item["url"] = _still_url(row[0], item["camera"], item["id"])
+    return json_answer({"alarm": alarm_id, "depot": row[0], "stills": items})
+
+
+def _live(depot: str, camera: str, action: str, request: Request, user: User, conn, wait_s: float) -> Response:
+    get_depot_or_404(conn, user, depot)
+    if camera not in {c["camera"] for c in camera_health(conn, depot)}:
+        raise HTTPException(404, f"粮库 {depot} 没有摄像机 {camera}")
+    if not 0 <= wait_s <= 30:
+        raise HTTPException(422, "查询参数 wait_s：须在 0 到 30 秒之间")
+    command = Command(depot=depot, id=str(uuid.uuid4()), action=action, granary=None, camera=camera,
+                      issued_at=datetime.now(UTC).replace(microsecond=0))
+    entry = publish_and_wait(request.app.state.settings, command, wait_s)
+    base = os.environ.get("GRAINLINK_LIVE_HLS_BASE", "/hls").rstrip("/")
+    hls = f"{base}/{quote(depot)}_{quote(camera)}/index.m3u8" if action == "live_start" else None
+    return json_answer({**entry, "camera": camera, "hls_url": hls, "issued_by": user.name})
+
+
+@router.post("/depots/{depot}/cameras/{camera}/live", summary="start (or renew) live view of a camera")
+def live_start(depot: str, camera: str, request: Request, wait_s: float = 10.0,
+               user: User = Depends(require_write), conn=Depends(db_conn)):
+    return _live(depot, camera, "live_start", request, user, conn, wait_s)
+
+
+@router.delete("/depots/{depot}/cameras/{camera}/live", summary="end live view of a camera")
+def live_stop(depot: str, camera: str, request: Request, wait_s: float = 5.0,
+              user: User = Depends(require_write), conn=Depends(db_conn)):
+    return _live(depot, camera, "live_stop", request, user, conn, wait_s)

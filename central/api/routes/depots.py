@@ -2,36 +2,42 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from central.api import queries
-from central.api.auth import User, current_user, get_depot_or_404, scope_sql
-from central.api.db import db_conn
+from central.api.auth import scope_sql
+from central.api.deps import CurrentUser, DbConn, DepotRef
 from central.api.encoding import json_answer
-from central.api.schemas import BatchGap, DepotSummary, answer
+from central.api.schemas import BatchAnomaly, BatchGap, DepotDetail, DepotSummary, answer
+from central.ingest import batches
 
 router = APIRouter(tags=["depots"])
 
 
-@router.get("/depots", responses=answer(list[DepotSummary]), summary="depots in the caller's scope, with state and alarm counts")
-def list_depots(request: Request, user: User = Depends(current_user), conn=Depends(db_conn)):
+@router.get("/depots", response_model=list[DepotSummary], responses=answer(),
+            summary="depots in the caller's scope, with state and alarm counts")
+def list_depots(request: Request, user: CurrentUser, conn: DbConn):
     where, params = scope_sql(user)
     offline_after_s = request.app.state.settings.offline_after_s
     return json_answer(queries.depot_list(conn, where, params, offline_after_s))
 
 
-@router.get("/depots/{depot}", responses=answer(dict), summary="a depot's registered layout plus its state")
-def get_depot(depot: str, request: Request, user: User = Depends(current_user),
-              conn=Depends(db_conn)):
-    row = get_depot_or_404(conn, user, depot)
-    return json_answer(queries.depot_detail(conn, row, request.app.state.settings.offline_after_s))
+@router.get("/depots/{depot}", response_model=DepotDetail, responses=answer(),
+            summary="a depot's registered layout plus its state")
+def get_depot(depot: DepotRef, request: Request):
+    return json_answer(queries.depot_detail(depot, request.app.state.settings.offline_after_s))
 
 
-@router.get("/depots/{depot}/gaps", responses=answer(list[BatchGap]),
+@router.get("/depots/{depot}/gaps", response_model=list[BatchGap], responses=answer(),
             summary="telemetry batch numbers missing between the first and last received")
-def batch_gaps(depot: str, user: User = Depends(current_user), conn=Depends(db_conn)):
-    get_depot_or_404(conn, user, depot)
-    rows = conn.execute(
-        "SELECT first_missing, last_missing, missing FROM batch_gaps WHERE depot = %s"
-        " ORDER BY first_missing", (depot,)).fetchall()
-    return json_answer([{"first_missing": a, "last_missing": b, "missing": n} for a, b, n in rows])
+def batch_gaps(depot: DepotRef, conn: DbConn, request: Request):
+    return json_answer(batches.as_dicts(
+        batches.batch_gaps(conn, depot["code"], request.app.state.settings)))
+
+
+@router.get("/depots/{depot}/batch-anomalies", response_model=list[BatchAnomaly],
+            responses=answer(),
+            summary="batch-number jumps wider than the depot could have produced (not gaps)")
+def batch_anomalies(depot: DepotRef, conn: DbConn, request: Request):
+    return json_answer(batches.as_dicts(
+        batches.batch_anomalies(conn, depot["code"], request.app.state.settings)))

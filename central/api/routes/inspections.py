@@ -5,20 +5,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from central.alarms import inspections
-from central.api.auth import User, current_user, get_depot_or_404, require_write
-from central.api.db import db_conn
+from central.alarms.state import inspections
+from central.api.deps import DbConn, GranaryRef, WriteUser
 from central.api.encoding import json_answer
+from central.api.params import RecordDate
+from central.api.schemas import Inspection, answer, write_answer
 
 router = APIRouter(tags=["inspections"])
+
+_BIGINT_MAX = 2**63 - 1
 
 
 class InspectionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    date: date
+    date: RecordDate
     pests_per_kg: float = Field(ge=0, le=1e6, allow_inf_nan=False)
     major_per_kg: float = Field(ge=0, le=1e6, allow_inf_nan=False)
     quarantine_found: bool = False
@@ -26,16 +29,17 @@ class InspectionBody(BaseModel):
     grain_temp_c: float | None = Field(None, ge=-40, le=85, allow_inf_nan=False,
                                        description="default: the latest scan's maximum")
 
+    @model_validator(mode="after")
+    def _major_among_all(self):
+        if self.major_per_kg > self.pests_per_kg:
+            # Major pests are counted among all pests.
+            raise ValueError("major_per_kg 不能大于 pests_per_kg（主要害虫计在全部害虫之内）")
+        return self
+
 
 class TreatedBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    date: date
-
-
-def _granary_or_404(conn, depot: str, granary: str) -> None:
-    if conn.execute("SELECT 1 FROM granaries WHERE depot = %s AND granary = %s",
-                    (depot, granary)).fetchone() is None:
-        raise HTTPException(404, f"granary {granary!r} not found in depot {depot!r}")
+    date: RecordDate
 
 
 def _plain(row: dict) -> dict:
@@ -44,38 +48,33 @@ def _plain(row: dict) -> dict:
 
 
 @router.post("/depots/{depot}/granaries/{granary}/inspections", status_code=201,
+             response_model=Inspection, responses=write_answer(),
              summary="record an insect inspection; answers its grade and deadline")
-def add_inspection(depot: str, granary: str, body: InspectionBody,
-                   user: User = Depends(require_write), conn=Depends(db_conn)):
-    get_depot_or_404(conn, user, depot)
-    _granary_or_404(conn, depot, granary)
-    if body.major_per_kg > body.pests_per_kg:
-        raise HTTPException(422, "major_per_kg cannot exceed pests_per_kg (major pests are "
-                                 "counted among all pests)")
+def add_inspection(user: WriteUser, granary: GranaryRef, body: InspectionBody, conn: DbConn):
     with conn.transaction():
-        row = inspections.record(conn, depot, granary, body.date, body.pests_per_kg,
-                                 body.major_per_kg, body.quarantine_found, body.species,
-                                 body.grain_temp_c, user.name)
-    conn.commit()
+        row = inspections.record(conn, granary.depot, granary.granary, body.date,
+                                 body.pests_per_kg, body.major_per_kg, body.quarantine_found,
+                                 body.species, body.grain_temp_c, user.name)
     return json_answer(_plain(row), status_code=201)
 
 
-@router.get("/depots/{depot}/granaries/{granary}/inspections", summary="inspections, newest first")
-def get_inspections(depot: str, granary: str, user: User = Depends(current_user),
-                    conn=Depends(db_conn)):
-    get_depot_or_404(conn, user, depot)
-    _granary_or_404(conn, depot, granary)
-    return json_answer([_plain(r) for r in inspections.list_for(conn, depot, granary)])
+@router.get("/depots/{depot}/granaries/{granary}/inspections", response_model=list[Inspection],
+            responses=answer(), summary="inspections, newest first")
+def get_inspections(granary: GranaryRef, conn: DbConn):
+    return json_answer([_plain(r) for r in
+                        inspections.list_for(conn, granary.depot, granary.granary)])
 
 
 @router.post("/depots/{depot}/granaries/{granary}/inspections/{inspection_id}/treated",
+             response_model=Inspection, responses=write_answer(),
              summary="the pests were treated on this date (ends the deadline)")
-def treated(depot: str, granary: str, inspection_id: int, body: TreatedBody,
-            user: User = Depends(require_write), conn=Depends(db_conn)):
-    get_depot_or_404(conn, user, depot)
-    with conn.transaction():
-        row = inspections.mark_treated(conn, depot, granary, inspection_id, body.date)
+def treated(user: WriteUser, granary: GranaryRef, inspection_id: int, body: TreatedBody,
+            conn: DbConn):
+    row = None
+    if 1 <= inspection_id <= _BIGINT_MAX:
+        with conn.transaction():
+            row = inspections.mark_treated(conn, granary.depot, granary.granary, inspection_id,
+                                           body.date)
     if row is None:
-        raise HTTPException(404, f"inspection {inspection_id} not found")
-    conn.commit()
+        raise HTTPException(404, f"检查记录 {inspection_id} 不存在")
     return json_answer(_plain(row))

@@ -1,25 +1,51 @@
-"""Lots, movements and storage-loss settlement (contract api.md, "Lots, movements and
-storage loss"). A lot is seen and changed only by users whose scope holds its depot."""
+"""Lots, movements, storage-loss settlement and counts (contract api.md, "Lots, movements
+and storage loss" and "Stock, intake, counts…"). A lot is seen and changed only by users
+whose scope holds its depot; the changes §10 puts under four eyes answer 202 with the
+approval they wait for."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from central.api.auth import User, current_user, get_depot_or_404, require_write
-from central.api.db import db_conn
+from central.api.deps import (
+    CurrentUser,
+    DbConn,
+    LotRef,
+    WriteUser,
+    depot_or_404,
+    lot_in_scope,
+    lot_not_found,
+)
 from central.api.encoding import json_answer
-from central.lots import alerts, store
-from central.lots.settlement import SettlementError
+from central.api.routes import reserve_models as m
+from central.api.routes.reserve_common import (
+    CODE,
+    LOT,
+    FactDate,
+    Factor,
+    Metres,
+    Percent,
+    TestWeight,
+    Text,
+    Tonnes,
+    plain,
+    run,
+    scope_where,
+    settings_of,
+)
+from central.approvals import store as approvals
+from central.intake import store as batches
+from central.lots import alerts, ledgers, stock, store
+from central.stocktake import store as counts
 
 router = APIRouter(tags=["lots"])
 
-CODE = r"^[A-Za-z0-9_-]{1,64}$"
-LOT = r"^[A-Za-z0-9_.-]{1,64}$"
+CATEGORIES = Literal["raw_grain", "oilseed", "edible_oil", "finished_grain"]
 
 
 class LotBody(BaseModel):
@@ -27,98 +53,81 @@ class LotBody(BaseModel):
     depot: str = Field(pattern=CODE)
     granary: str = Field(pattern=CODE)
     lot: str = Field(pattern=LOT)
-    category: Literal["raw_grain", "oilseed", "edible_oil"]
+    category: CATEGORIES
     variety: str = Field(min_length=1, max_length=64)
-    harvest_year: int | None = Field(None, ge=1900, le=2200)
-    card_established: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
-    production_date: date | None = None
+    grade: str | None = Field(None, min_length=1, max_length=32)
+    harvest_year: int | None = Field(None, ge=2000, le=2100)
+    card_established: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    production_date: FactDate | None = Field(None, description="finished grain (成品粮)")
     shelf_life_days: int | None = Field(None, gt=0, le=36500)
+    cell: str | None = Field(None, pattern=CODE, description="the recorded cell of a split granary")
+    packaged: bool = False
 
 
 class MovementBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     direction: Literal["in", "out"]
-    date: date
-    quantity_t: Decimal = Field(gt=0, le=Decimal("10000000"), max_digits=14, decimal_places=3)
-    moisture_pct: Decimal = Field(ge=0, lt=100, max_digits=7, decimal_places=4)
-    impurity_pct: Decimal = Field(ge=0, lt=100, max_digits=7, decimal_places=4)
+    date: FactDate
+    quantity_t: Tonnes
+    moisture_pct: Percent
+    impurity_pct: Percent
     voucher: str = Field(min_length=1, max_length=64)
     batch_code: str | None = Field(None, max_length=64)
-
-    @field_validator("quantity_t", "moisture_pct", "impurity_pct", mode="before")
-    @classmethod
-    def _exact(cls, value):
-        # JSON numbers arrive as floats: go through their shortest text so 0.1 stays 0.1
-        return Decimal(str(value)) if isinstance(value, float) else value
 
 
 class CorrectionBody(MovementBody):
     direction: Literal["in", "out"] | None = None  # taken from the corrected movement
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text
 
 
 class SettleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    cleared_on: date
-    confirm_loss: bool = Field(False, description="settle even though the book remainder is "
-                               "larger than a plausible loss (it is then reported as one)")
+    cleared_on: FactDate
+    confirm_loss: bool = Field(False, description="write the book remainder off as loss: "
+                               "a request that needs a supervisor's approval (202)")
 
 
 class TransferBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     granary: str = Field(pattern=CODE)
-    approval_ref: str | None = Field(None, max_length=128)
+    reason: Text | None = None
 
 
-def lot_or_404(conn, user: User, lot: str) -> dict:
-    row = store.get_lot(conn, lot)
-    if row is None:
-        raise HTTPException(404, f"lot {lot!r} not found")
-    try:
-        get_depot_or_404(conn, user, row["depot"])
-    except HTTPException:
-        raise HTTPException(404, f"lot {lot!r} not found") from None
-    return row
+class CountBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: FactDate
+    method: Literal["measure", "bags"]
+    shape: Literal["flat", "round"] | None = None
+    length_m: Metres | None = None
+    width_m: Metres | None = None
+    height_m: Metres | None = None
+    diameter_m: Metres | None = None
+    cone_height_m: Metres | None = None
+    deduction_m3: Annotated[Tonnes, Field(le=10_000_000)] | None = None
+    bags: int | None = Field(None, gt=0, le=10_000_000)
+    bag_kg: Metres | None = None
+    test_weight_g_l: TestWeight | None = Field(None, description="容重 g/L")
+    correction_factor: Factor | None = Field(None, description="密度修正系数 k")
+    moisture_pct: Percent | None = None
+    impurity_pct: Percent | None = None
 
 
 def _granary_or_422(conn, depot: str, granary: str) -> None:
     if conn.execute("SELECT 1 FROM granaries WHERE depot = %s AND granary = %s",
                     (depot, granary)).fetchone() is None:
-        raise HTTPException(422, f"granary {granary!r} is not registered in depot {depot!r}")
-
-
-def _plain(row: dict) -> dict:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, Decimal):
-            value = float(value)
-        elif isinstance(value, date) and not hasattr(value, "hour"):
-            value = value.isoformat()
-        out[key] = value
-    if "card_established" in out and out["card_established"]:
-        out["card_established"] = out["card_established"][:7]
-    return out
-
-
-def _run(conn, fn, *args):
-    """Run a store change in one transaction; its refusals become 409/422 answers."""
-    try:
-        with conn.transaction():
-            return fn(conn, *args)
-    except store.LotConflict as exc:
-        raise HTTPException(409, str(exc)) from None
-    except (store.LotInvalid, SettlementError) as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, f"granary：粮库 {depot} 没有登记仓房 {granary}")
 
 
 def lot_view(conn, row: dict) -> dict:
     all_movements = store.movements(conn, row["lot"])
     current = store.effective(all_movements)
-    view = _plain({k: v for k, v in row.items() if k not in ("settlement", "settled_at")})
-    view["movements"] = [_plain(m) | {"superseded": m not in current} for m in all_movements]
+    view = plain({k: v for k, v in row.items() if k not in ("settlement", "settled_at")})
+    view["card_established"] = view["card_established"][:7]
+    view["movements"] = [plain(mv) | {"superseded": mv not in current} for mv in all_movements]
     remainder = float(store.balance_t(current))
     # once settled, the book remainder is the lot's loss, written off: nothing is held
     view["balance_t"] = 0.0 if row["settled_at"] else remainder
+    view["state"] = "settled" if row["settled_at"] else "open"
     if row["settled_at"]:
         view["loss_written_off_t"] = remainder
     view["settled_at"] = row["settled_at"]
@@ -126,61 +135,130 @@ def lot_view(conn, row: dict) -> dict:
     return view
 
 
-@router.post("/lots", status_code=201, summary="create a lot (货位) in a granary")
-def create_lot(body: LotBody, user: User = Depends(require_write), conn=Depends(db_conn)):
-    get_depot_or_404(conn, user, body.depot)
+@router.post("/lots", status_code=201, response_model=m.LotView, summary="create a lot (货位) in a granary")
+def create_lot(body: LotBody, user: WriteUser, conn: DbConn):
+    depot_or_404(conn, user, body.depot)
     _granary_or_422(conn, body.depot, body.granary)
+    if store.get_lot(conn, body.lot) is not None:
+        if lot_in_scope(conn, user, body.lot) is None:
+            raise lot_not_found(body.lot)
+        raise HTTPException(409, f"lot：货位 {body.lot} 已存在")
+    if (body.production_date is None) != (body.shelf_life_days is None) or (
+            body.category == "finished_grain" and body.production_date is None):
+        raise HTTPException(422, "production_date、shelf_life_days：成品粮须同时填写生产日期和保质期")
     data = body.model_dump()
     data["card_established"] = date.fromisoformat(body.card_established + "-01")
-    row = _run(conn, store.create_lot, user.name, data)
+    row = run(conn, store.create_lot, user.name, data)
     return json_answer(lot_view(conn, row), status_code=201)
 
 
-@router.get("/lots/{lot}", summary="the lot, its movements, balance and settlement")
-def get_lot(lot: str, user: User = Depends(current_user), conn=Depends(db_conn)):
-    return json_answer(lot_view(conn, lot_or_404(conn, user, lot)))
+@router.get("/lots", response_model=list[m.LotRow], summary="lots in the caller's scope, filtered")
+def list_lots(user: CurrentUser, conn: DbConn,
+              depot: str | None = Query(None, pattern=CODE), granary: str | None = Query(None, pattern=CODE),
+              variety: str | None = Query(None, min_length=1, max_length=64),
+              category: CATEGORIES | None = None,
+              harvest_year: int | None = Query(None, ge=2000, le=2100),
+              state: Literal["open", "settled"] | None = None,
+              limit: int = Query(1000, ge=1, le=10000), offset: int = Query(0, ge=0, le=10_000_000)):
+    where, params = scope_where(user)
+    return json_answer(stock.list_lots(conn, where, params, depot=depot, granary=granary, variety=variety,
+                                       category=category, harvest_year=harvest_year, state=state,
+                                       limit=limit, offset=offset))
 
 
-@router.post("/lots/{lot}/movements", status_code=201, summary="record an inbound or outbound movement")
-def add_movement(lot: str, body: MovementBody, user: User = Depends(require_write), conn=Depends(db_conn)):
-    row = lot_or_404(conn, user, lot)
-    return json_answer(_plain(_run(conn, store.add_movement, row, user.name, body.model_dump())),
+@router.get("/lots/{lot}", response_model=m.LotView, summary="the lot, its movements, balance and settlement")
+def get_lot(row: LotRef, conn: DbConn):
+    return json_answer(lot_view(conn, row))
+
+
+@router.post("/lots/{lot}/movements", status_code=201, response_model=m.Movement,
+             summary="record an inbound or outbound movement (posted to the three ledgers)")
+def add_movement(user: WriteUser, row: LotRef, body: MovementBody, conn: DbConn):
+    return json_answer(plain(run(conn, store.add_movement, row, user.name, body.model_dump())),
                        status_code=201)
 
 
-@router.post("/lots/{lot}/movements/{movement_id}/correct", status_code=201,
-             summary="correct a movement: a new entry supersedes it (nothing is edited)")
-def correct_movement(lot: str, movement_id: int, body: CorrectionBody,
-                     user: User = Depends(require_write), conn=Depends(db_conn)):
-    row = lot_or_404(conn, user, lot)
-    data = body.model_dump(exclude={"reason"}) | {"direction": body.direction or "in"}
-    return json_answer(_plain(_run(conn, store.add_movement, row, user.name, data, movement_id)),
-                       status_code=201)
+@router.post("/lots/{lot}/movements/{movement_id}/correct", status_code=202, response_model=m.Pending,
+             summary="request the correction of a movement (four eyes; a new entry supersedes it)")
+def correct_movement(user: WriteUser, row: LotRef, movement_id: int, body: CorrectionBody, conn: DbConn):
+    current = store.effective(store.movements(conn, row["lot"]))
+    if not any(mv["id"] == movement_id for mv in current):
+        raise HTTPException(409, f"movement {movement_id} 不是货位 {row['lot']} 的现行记录")
+    payload = body.model_dump(exclude={"direction"}) | {"lot": row["lot"], "movement_id": movement_id}
+    req = run(conn, approvals.request, "correction", user.name, f"lot:{row['lot']}", payload,
+              body.reason, depot=row["depot"])
+    return json_answer(approvals.pending_answer(req), status_code=202)
 
 
-@router.post("/lots/{lot}/transfer", summary="move a lot to another granary (needs an approval)")
-def transfer(lot: str, body: TransferBody, user: User = Depends(require_write), conn=Depends(db_conn)):
-    row = lot_or_404(conn, user, lot)
+@router.post("/lots/{lot}/transfer", status_code=202, response_model=m.Pending,
+             summary="request moving a lot to another granary (four eyes)")
+def transfer(user: WriteUser, row: LotRef, body: TransferBody, conn: DbConn):
     _granary_or_422(conn, row["depot"], body.granary)
-    updated = _run(conn, store.transfer, row, user.name, body.granary, body.approval_ref)
-    return json_answer(lot_view(conn, updated))
+    if row["settled_at"] is not None:
+        raise HTTPException(409, f"货位 {row['lot']} 已核销，不能移库")
+    if body.granary == row["granary"]:
+        raise HTTPException(422, f"granary：货位已在仓房 {body.granary}")
+    req = run(conn, approvals.request, "transfer", user.name, f"lot:{row['lot']}",
+              {"lot": row["lot"], "from": row["granary"], "granary": body.granary}, body.reason,
+              depot=row["depot"])
+    return json_answer(approvals.pending_answer(req), status_code=202)
 
 
-@router.post("/lots/{lot}/settle", summary="settle storage loss at clear-out (domain.md §6)")
-def settle(lot: str, body: SettleBody, user: User = Depends(require_write), conn=Depends(db_conn)):
-    row = lot_or_404(conn, user, lot)
+@router.post("/lots/{lot}/settle", response_model=m.Settlement | m.Pending,
+             summary="settle storage loss at clear-out (domain.md §6)")
+def settle(user: WriteUser, row: LotRef, body: SettleBody, conn: DbConn):
+    if body.confirm_loss:
+        if row["settled_at"] is not None:
+            raise HTTPException(409, f"货位 {row['lot']} 已核销结算")
+        req = run(conn, approvals.request, "write_off", user.name, f"lot:{row['lot']}",
+                  {"lot": row["lot"], "cleared_on": body.cleared_on}, "核销账面余量为损耗",
+                  depot=row["depot"])
+        return json_answer(approvals.pending_answer(req), status_code=202)
 
     def settle_and_alarm(conn):
-        result = store.settle_lot(conn, row, user.name, body.cleared_on, confirm_loss=body.confirm_loss)
+        result = store.settle_lot(conn, row, user.name, body.cleared_on)
         if result.storage_accident:
             alerts.storage_accident(conn, row, result)
         return result
 
-    result = _run(conn, settle_and_alarm)
-    return json_answer(store.settlement_dict(lot, result))
+    result = run(conn, settle_and_alarm)
+    return json_answer(store.settlement_dict(row["lot"], result))
 
 
-@router.get("/lots/{lot}/ledger", summary="the lot's append-only ledger")
-def lot_ledger(lot: str, user: User = Depends(current_user), conn=Depends(db_conn)):
-    lot_or_404(conn, user, lot)
-    return json_answer(store.ledger(conn, lot))
+@router.get("/lots/{lot}/ledger", response_model=list[m.LedgerEntry], summary="the lot's append-only ledger")
+def lot_ledger(row: LotRef, conn: DbConn):
+    return json_answer(store.ledger(conn, row["lot"]))
+
+
+@router.get("/lots/{lot}/ledgers", response_model=m.LotLedgers,
+            summary="the three ledgers' balances of the lot (custody, statistics, accounting)")
+def lot_ledgers(row: LotRef, conn: DbConn):
+    rec = ledgers.reconciliation(conn, [row["lot"]], only_differences=False)
+    return json_answer(plain(rec[0]) if rec else {"lot": row["lot"], "agrees": True})
+
+
+@router.post("/lots/{lot}/counts", status_code=201, response_model=m.CountResult,
+             summary="record a physical count and compare it with the adjusted book (domain.md §9)")
+def add_count(request: Request, user: WriteUser, row: LotRef, body: CountBody, conn: DbConn):
+    tolerance = settings_of(request).stocktake_tolerance_pct
+    saved = run(conn, counts.record, row, user.name, body.model_dump(), Decimal(str(tolerance)))
+    return json_answer(counts.answer(saved), status_code=201)
+
+
+@router.get("/lots/{lot}/counts", response_model=list[m.CountResult], summary="every count of the lot")
+def list_counts(row: LotRef, conn: DbConn):
+    return json_answer([counts.answer(c) for c in counts.for_lot(conn, row["lot"])])
+
+
+@router.get("/lots/{lot}/archive", response_model=m.LotView,
+            summary="the lot's card (专卡) archive: movements, three ledgers, batches, counts, approvals")
+def lot_archive(row: LotRef, conn: DbConn):
+    """Everything about the lot in one document; nothing of it is ever deleted, so a closed
+    storage cycle stays readable for the years the rules ask (at least five)."""
+    view = lot_view(conn, row)
+    view["ledger"] = store.ledger(conn, row["lot"])
+    view["ledgers"] = plain(ledgers.entries(conn, row["lot"]))
+    view["batches"] = plain(batches.for_lot(conn, row["lot"]))
+    view["counts"] = [counts.answer(c) for c in counts.for_lot(conn, row["lot"])]
+    view["approvals"] = approvals.for_subject(conn, f"lot:{row['lot']}")
+    return json_answer(view)

@@ -1,0 +1,1 @@
+"""Alarm notifications: the alarms' outbox drained to MQTT and webhooks."""

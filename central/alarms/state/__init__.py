@@ -1,0 +1,1 @@
+"""Alarm state in the database: alarms, their history and actions, thresholds, inspections."""

@@ -1,0 +1,1 @@
+"""Four-eyes approvals (domain.md §10): requests that take effect when another user approves."""

@@ -1,0 +1,1 @@
+"""Key figures (domain.md §11) and the reserve reports built from them."""

@@ -1,0 +1,130 @@
+"""Key figures of domain.md §11 for a scope (a region or a depot) and a period, from the
+pre-aggregated tables where the data is large (`stock_month`, the hourly scan aggregate) and
+from the records themselves where it is small (settlements, counts, batches, alarms).
+
+Definitions (each figure names its parts so a supervisor can recompute it by hand):
+- natural-loss rate: Σ natural loss / Σ intake of the lots settled (cleared out) in the period;
+- stock accuracy: share of the lot checks of the period that agree (±3 %), a check being the
+  latest count of a lot in a month (a recount the same month replaces the first);
+- throughput: tonnes in, out and written off in the period; cycle time: mean hours from a
+  batch's arrival to its intake, over the inbound batches accepted in the period;
+- intake refusals: batches arriving in the period that were refused, or sent to pretreatment;
+- alarm response: mean minutes from opening to acknowledgement, and to clearing, of the
+  alarms opened in the period;
+- data completeness: granary-hours with a scan / granary-hours expected (by the expected scan
+  interval) up to now, for scopes of up to `figures_completeness_max_depots` depots (a region's
+  year of hourly scans is too much to count on request: ask per depot); online rate: depots
+  online now / depots in scope;
+- energy per tonne: kWh entered for the period's months / tonnes handled (in + out).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+
+from central.figures.periods import Period, ratio_pct
+
+
+def depots_in(conn, where: str, params: list) -> list[str]:
+    return [r[0] for r in conn.execute(f"SELECT d.code FROM depots d WHERE {where}", params)]
+
+
+def _one(conn, sql: str, params: dict) -> tuple:
+    # never prepared: a generic plan cannot see how many depots or months a call covers
+    return conn.execute(sql, params, prepare=False).fetchone()
+
+
+def _f(value, places: int = 3) -> float:
+    return round(float(value or 0), places)
+
+
+def flows_sql(region: str | None) -> str:
+    """Monthly flows of the scope: per region when the scope is a whole region (`region` the
+    code prefix, '' for all), per depot otherwise."""
+    if region is None:
+        return "SELECT * FROM stock_month WHERE depot IN (SELECT unnest(%(depots)s::text[]))"
+    return ("SELECT * FROM stock_month_region WHERE left(region, length(%(region)s)) = %(region)s")
+
+
+def figures(conn, depots: list[str], period: Period, scan_interval_s: float,
+            now: datetime | None = None, completeness_max_depots: int = 50,
+            region: str | None = None) -> dict:
+    now = now or datetime.now(UTC)
+    p = {"depots": depots, "start": period.start, "end": period.end, "region": region}
+    # one statement: one round trip and one snapshot for every figure of the scope
+    (in_t, out_t, loss_t, settled, q_in, natural, accidents, counted, agreeing, arrived, accepted,
+     refused, pretreated, cycle_h, opened, acked, cleared, ack_min, clear_min, online, kwh) = _one(conn, f"""
+        WITH sd AS MATERIALIZED (SELECT DISTINCT unnest(%(depots)s::text[]) AS code),
+        f AS (SELECT sum(in_t), sum(out_t), sum(loss_t) FROM ({flows_sql(region)}) x
+              WHERE month >= %(start)s AND month < %(end)s),
+        s AS (SELECT coalesce(sum(lots), 0), sum(quantity_in_t), sum(natural_loss_t), coalesce(sum(accidents), 0)
+              FROM settlement_month WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s),
+        c AS (SELECT coalesce(sum(counted), 0), coalesce(sum(agreeing), 0) FROM count_month
+              WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s),
+        b AS (SELECT coalesce(sum(arrived), 0), coalesce(sum(accepted), 0), coalesce(sum(refused), 0),
+                     coalesce(sum(pretreated), 0),
+                     sum(cycle_h_sum) FILTER (WHERE direction = 'in')
+                         / nullif(sum(cycle_n) FILTER (WHERE direction = 'in'), 0)
+              FROM batch_month WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s),
+        a AS (SELECT count(*), count(acknowledged_at), count(cleared_at),
+                     avg(extract(epoch FROM acknowledged_at - opened_at) / 60),
+                     avg(extract(epoch FROM cleared_at - opened_at) / 60)
+              FROM alarms WHERE depot IN (SELECT code FROM sd) AND opened_at >= %(start)s AND opened_at < %(end)s),
+        o AS (SELECT count(*) FILTER (WHERE state = 'online') FROM depots WHERE code IN (SELECT code FROM sd)),
+        e AS (SELECT sum(kwh) FROM (SELECT DISTINCT ON (depot, month) kwh FROM energy_entries
+                                    WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s
+                                    ORDER BY depot, month, id DESC) x)
+        SELECT * FROM f, s, c, b, a, o, e""", p)
+    received, expected = (_completeness(conn, p, period, scan_interval_s, now)
+                          if len(depots) <= completeness_max_depots else (None, None))
+    handled = float(in_t or 0) + float(out_t or 0)
+    decided = (accepted or 0) + (refused or 0)
+    return {
+        "period": period.text, "period_label": period.label,
+        "from": period.start.isoformat(), "to": period.end.isoformat(), "depots": len(depots),
+        "natural_loss": {"lots_settled": settled, "quantity_in_t": _f(q_in), "natural_loss_t": _f(natural),
+                         "rate_pct": ratio_pct(float(natural or 0), float(q_in or 0), 4),
+                         "storage_accidents": accidents},
+        "stock_accuracy": {"lots_counted": counted, "lots_agreeing": agreeing,
+                           "rate_pct": ratio_pct(agreeing, counted)},
+        "throughput": {"in_t": _f(in_t), "out_t": _f(out_t), "loss_t": _f(loss_t)},
+        "batches": {"arrived": arrived, "accepted": accepted, "refused": refused, "pretreated": pretreated,
+                    "refusal_rate_pct": ratio_pct(refused, decided),
+                    "cycle_time_h": None if cycle_h is None else round(float(cycle_h), 1)},
+        "alarms": {"opened": opened, "acknowledged": acked, "cleared": cleared,
+                   "mean_ack_min": None if ack_min is None else round(float(ack_min), 1),
+                   "mean_clear_min": None if clear_min is None else round(float(clear_min), 1)},
+        "data_completeness": {"scans_received": received, "scans_expected": expected,
+                              "rate_pct": None if received is None else
+                              min(ratio_pct(received, expected) or 0.0, 100.0) if expected else None},
+        "online": {"depots_online": online, "rate_pct": ratio_pct(online, len(depots))},
+        "energy": {"kwh": None if kwh is None else _f(kwh, 1),
+                   "kwh_per_t": None if kwh is None or not handled else round(float(kwh) / handled, 3)},
+    }
+
+
+def _completeness(conn, p: dict, period: Period, scan_interval_s: float, now: datetime):
+    end = min(datetime.combine(period.end, datetime.min.time(), UTC), now)
+    start = datetime.combine(period.start, datetime.min.time(), UTC)
+    if end <= start:
+        return 0, 0
+    granaries = _one(conn, "SELECT count(*) FROM granaries WHERE depot IN (SELECT unnest(%(depots)s::text[])) AND active", p)[0]
+    expected = int(granaries * (end - start).total_seconds() // max(scan_interval_s, 3600.0))
+    try:
+        with conn.transaction():
+            received = _one(conn, """
+                SELECT count(*) FROM (SELECT DISTINCT depot, granary, bucket FROM grain_layer_hourly
+                                      WHERE depot IN (SELECT unnest(%(depots)s::text[])) AND bucket >= %(s)s AND bucket < %(e)s) x""",
+                            p | {"s": start, "e": end})[0]
+    except psycopg.Error:
+        return None, expected    # the aggregate is not there (a database mid-migration)
+    return received, expected
+
+
+
+
+def enter_energy(conn, depot: str, month: str, kwh: float, user: str) -> None:
+    conn.execute("INSERT INTO energy_entries (depot, month, kwh, by_user) VALUES (%s, %s, %s, %s)",
+                 (depot, month, kwh, user))

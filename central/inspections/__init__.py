@@ -1,0 +1,1 @@
+"""Keeper's rounds and supervisory inspections with rectification deadlines (issue 14 item 6)."""

@@ -1,0 +1,1 @@
+"""Stocktakes (domain.md §9): physical counts against the adjusted book, the three ledgers."""

@@ -1,0 +1,5 @@
+"""`grainlink edge run|check|status|history|probe`; `register` is what `grainlink` calls."""
+
+from edge.cli.main import register
+
+__all__ = ["register"]

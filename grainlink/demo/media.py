@@ -1,0 +1,111 @@
+"""The live-view media server of the demo (and of the live tests and benchmark): Debian's nginx
+with its RTMP module, configured from deploy/media/nginx-live.conf.template, on free loopback
+ports, in a folder of its own."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "deploy" / "media" / "nginx-live.conf.template"
+RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
+LIVE_PACKAGES = ("ffmpeg nginx-light libnginx-mod-rtmp python3-gi gir1.2-gst-rtsp-server-1.0 "
+                 "gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x")
+
+
+def missing_parts() -> str | None:
+    """What the live path lacks on this machine (None: all there)."""
+    install = f"apt-get install {LIVE_PACKAGES}"
+    for tool in ("ffmpeg", "nginx"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            return f"{tool} is not installed ({install})"
+    if not RTMP_MODULE.exists() or not TEMPLATE.exists():
+        return f"nginx's RTMP module is not installed ({install})"
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import gi; gi.require_version('GstRtspServer', '1.0')"],
+                           capture_output=True) if Path("/usr/bin/python3").exists() else None
+    if probe is None or probe.returncode != 0:
+        return f"GStreamer's RTSP server is not installed ({install})"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@dataclass
+class MediaServer:
+    proc: subprocess.Popen
+    rtmp_port: int
+    http_port: int
+    run_dir: Path
+
+    @property
+    def rtmp_url(self) -> str:
+        return f"rtmp://127.0.0.1:{self.rtmp_port}/live"
+
+    @property
+    def hls_base(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/hls"
+
+    def publish_url(self, name: str) -> str:
+        return f"{self.rtmp_url}/{name}"
+
+    def playlist_url(self, name: str) -> str:
+        return f"{self.hls_base}/{name}/index.m3u8"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def start_media_server(origin: str = "*") -> MediaServer:
+    """A started nginx; RuntimeError with nginx's own words when it cannot start."""
+    # Outside private temp folders: nginx's workers run as another user when started as root.
+    run_dir = Path(tempfile.mkdtemp(prefix="grainlink-media-"))
+    hls = run_dir / "hls"
+    hls.mkdir()
+    os.chmod(run_dir, 0o755)
+    os.chmod(hls, 0o777)
+    rtmp, http = free_port(), free_port()
+    conf = run_dir / "nginx.conf"
+    conf.write_text(Template(TEMPLATE.read_text()).substitute(
+        RUN_DIR=run_dir, HLS_DIR=hls, RTMP_LISTEN=f"127.0.0.1:{rtmp}", HTTP_LISTEN=f"127.0.0.1:{http}",
+        PUBLISH_ALLOW="127.0.0.1", RUN_USER=pwd.getpwuid(os.getuid()).pw_name, HLS_ORIGIN=origin))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([nginx, "-p", str(run_dir), "-c", str(conf), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    server = MediaServer(proc, rtmp, http, run_dir)
+    try:
+        wait_port(rtmp)
+        wait_port(http)
+    except TimeoutError:
+        err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None and proc.stderr else ""
+        server.stop()
+        raise RuntimeError(f"nginx did not start: {err}") from None
+    return server

@@ -1,0 +1,137 @@
+"""What the TimescaleDB storage path promises beyond the plain one: old chunks compressed by
+the migrated policy, history (raw and aggregated) still answered from compressed chunks,
+redeliveries into a compressed chunk stored once, real-time aggregates, and retention that
+drops raw chunks while the aggregates keep their buckets. Skipped without TimescaleDB."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from central.db.migrate import migrate
+from central.db.pool import connect
+from central.db.storage import recorded_path, refresh_aggregates
+from central.ingest.prepare import prepare
+from central.ingest.store import store_batch
+from central.settings import Settings
+from tests.central.ingest_support import encode, now_utc, telemetry, unique_depot
+from tests.support import services
+
+
+@pytest.fixture
+def tsdb(timescale_server):
+    with services.scratch_database(timescale_server, prefix="grainlink_ts") as url:
+        yield url
+
+
+def _migrated(url: str, **settings) -> str:
+    """Migrated, with the policies paused: the tests run them when they mean to, rather
+    than racing the background workers."""
+    migrate(url, Settings(database_url=url, **settings))
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert recorded_path(conn) == "timescale"
+        conn.execute("SELECT alter_job(job_id, scheduled => false) "
+                     "FROM timescaledb_information.jobs WHERE hypertable_name IS NOT NULL")
+    return url
+
+
+def _store(url: str, *bodies: dict):
+    items = [prepare(f"grainlink/v1/{b['depot']}/telemetry", encode(b), now_utc())
+             for b in bodies]
+    with connect(url, autocommit=True) as conn:
+        return store_batch(conn, items)
+
+
+def _run_policy(conn, proc: str, table: str) -> None:
+    job = conn.execute("SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = %s "
+                       "AND hypertable_name = %s", (proc, table)).fetchone()
+    assert job is not None, f"migrate created no {proc} for {table}"
+    conn.execute("CALL run_job(%s)", job)
+
+
+def _chunk_of(conn, table: str, ts) -> tuple | None:
+    return conn.execute(
+        "SELECT chunk_name, is_compressed FROM timescaledb_information.chunks "
+        "WHERE hypertable_name = %s AND range_start <= %s AND %s < range_end",
+        (table, ts, ts)).fetchone()
+
+
+def test_hypertables_and_continuous_aggregates_exist(tsdb):
+    url = _migrated(tsdb)
+    with psycopg.connect(url) as conn:
+        tables = conn.execute("SELECT hypertable_name, compression_enabled FROM "
+                              "timescaledb_information.hypertables ORDER BY 1").fetchall()
+        views = {r[0] for r in conn.execute(
+            "SELECT view_name FROM timescaledb_information.continuous_aggregates "
+            "WHERE NOT materialized_only")}
+    assert tables == [("air_readings", True), ("grain_readings", True)]
+    assert views == {"grain_hourly", "grain_daily", "grain_layer_hourly", "grain_layer_daily",
+                     "air_hourly", "air_daily"}
+
+
+def test_old_chunks_compress_and_history_is_still_answered(tsdb):
+    url = _migrated(tsdb, compress_after_days=7)
+    depot = unique_depot()
+    old = now_utc().replace(minute=0, second=0) - timedelta(days=20)  # air chunks: 7 days
+    recent = now_utc() - timedelta(minutes=30)
+    _store(url, telemetry(depot, 1, at=old), telemetry(depot, 2, at=recent))
+    with connect(url, autocommit=True) as conn:
+        # real-time aggregation: readings count before any refresh materializes them
+        n = conn.execute("SELECT sum(n) FROM grain_layer_hourly WHERE depot = %s AND bucket "
+                         ">= %s", (depot, recent - timedelta(hours=1))).fetchone()[0]
+        assert n == 8
+        _run_policy(conn, "policy_compression", "grain_readings")
+        _run_policy(conn, "policy_compression", "air_readings")
+        refresh_aggregates(conn)  # materialized from the compressed chunks
+        assert _chunk_of(conn, "grain_readings", old)[1] is True
+        assert _chunk_of(conn, "air_readings", old)[1] is True
+        assert _chunk_of(conn, "grain_readings", recent)[1] is False
+        raw = conn.execute("SELECT count(*), avg(temp_c::float8) FROM grain_readings "
+                           "WHERE depot = %s AND ts = %s", (depot, old)).fetchone()
+        assert raw == (8, pytest.approx(14.9))  # 2 cables x 4 layers, read from compressed
+        layer1 = conn.execute("SELECT n, temp_min, temp_max FROM grain_layer_hourly "
+                              "WHERE depot = %s AND bucket = %s AND layer = 1",
+                              (depot, old)).fetchone()
+        assert layer1 == (2, pytest.approx(14.1), pytest.approx(14.2))
+        air = conn.execute("SELECT n FROM air_hourly WHERE depot = %s AND bucket = %s "
+                           "AND place = 'indoor'", (depot, old)).fetchone()
+        assert air == (1,)
+
+    # a redelivery into the compressed chunk is stored once; a late new scan is stored
+    assert _store(url, telemetry(depot, 1, at=old)).grain_rows == 0
+    late = telemetry(depot, 3, at=old + timedelta(minutes=5), cables=1, air=False)
+    assert _store(url, late).grain_rows == 4
+    with connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM grain_readings WHERE depot = %s AND ts >= %s "
+                            "AND ts < %s", (depot, old, old + timedelta(hours=1))
+                            ).fetchone() == (12,)
+        refresh_aggregates(conn)
+        n = conn.execute("SELECT sum(n) FROM grain_layer_hourly WHERE depot = %s AND bucket "
+                         "= %s", (depot, old)).fetchone()[0]
+        assert n == 12
+
+
+def test_retention_drops_raw_chunks_and_the_aggregates_keep_them(tsdb):
+    url = _migrated(tsdb, raw_retention_days=40)
+    depot = unique_depot()
+    old = now_utc().replace(minute=0, second=0) - timedelta(days=50)
+    _store(url, telemetry(depot, 1, at=old, air=False),
+           telemetry(depot, 2, at=now_utc() - timedelta(minutes=5), air=False))
+    with connect(url, autocommit=True) as conn:
+        # what the refresh policy did while these readings were younger than its window
+        for name in ("grain_layer_hourly", "grain_layer_daily"):
+            conn.execute("CALL refresh_continuous_aggregate(%s, %s::timestamptz, %s)",
+                         (name, old - timedelta(days=2), old + timedelta(days=2)))
+        assert _chunk_of(conn, "grain_readings", old) is not None
+        _run_policy(conn, "policy_retention", "grain_readings")
+        assert _chunk_of(conn, "grain_readings", old) is None
+        assert conn.execute("SELECT count(*) FILTER (WHERE ts = %s), count(*) FROM "
+                            "grain_readings WHERE depot = %s", (old, depot)).fetchone() == (0, 8)
+        # the helper's refresh does not wipe what only the aggregates still hold
+        assert "grain_layer_daily" in refresh_aggregates(conn)
+        for name in ("grain_layer_hourly", "grain_layer_daily"):
+            kept = conn.execute(f"SELECT sum(n) FROM {name} WHERE depot = %s AND bucket <= %s",
+                                (depot, old)).fetchone()[0]
+            assert kept == 8, name
