@@ -125,6 +125,17 @@ def mixing_refusal(code: str, batch: Mapping, lot: Mapping, gate: GateResult,
     return Refusal(MIXED_LOT, MESSAGES[MIXED_LOT].format(code=code, lot=lot["lot"], what="、".join(differences)))
 
 
+def place_refusal(lot: Mapping, others_in_granary: list[Mapping]) -> Refusal | None:
+    """One lot per granary, or per recorded cell of a split granary (四落实): stock moving into
+    `lot` is refused while another open lot holds stock in the same place."""
+    same_cell = [o for o in others_in_granary if (o.get("cell") or "") == (lot.get("cell") or "")]
+    if not same_cell:
+        return None
+    place = f"仓房{lot['granary']}" + (f"廒间{lot['cell']}" if lot.get("cell") else "")
+    return Refusal(MIXED_LOT, f"{place}已有货位{same_cell[0]['lot']}存粮，货位{lot['lot']}"
+                              "不能再入粮：一个仓房（或登记的廒间）只存一个货位（四落实）")
+
+
 def capacity_refusal(granary: str, capacity_t: float | None, book_t: Decimal,
                      quantity_t: Decimal) -> Refusal | None:
     """No intake above the granary's design capacity (when the capacity is known)."""

@@ -119,14 +119,6 @@ def gate(all_steps: list[dict]) -> GateResult:
                       latest.get("grade"), chemical_failed)
 
 
-def _others_in_granary(conn, lot: dict) -> list[dict]:
-    return conn.cursor(row_factory=dict_row).execute(
-        """SELECT l.lot, l.cell FROM lots l JOIN lot_book b ON b.lot = l.lot
-           WHERE l.depot = %s AND l.granary = %s AND l.lot <> %s AND l.settled_at IS NULL
-             AND b.in_t - b.out_t - b.loss_t > 0""",
-        (lot["depot"], lot["granary"], lot["lot"])).fetchall()
-
-
 def refusal_for(conn, batch: dict, lot: dict, limits: IntakeLimits) -> Refusal | None:
     """The first §8 rule that refuses this batch into this lot (capacity is checked by the
     movement itself)."""
@@ -140,7 +132,7 @@ def refusal_for(conn, batch: dict, lot: dict, limits: IntakeLimits) -> Refusal |
     refusal = quality_refusal(batch["code"], lot["category"], batch["variety"], g, limits)
     if refusal:
         return refusal
-    return mixing_refusal(batch["code"], batch, lot, g, _others_in_granary(conn, lot))
+    return mixing_refusal(batch["code"], batch, lot, g, lots.others_in_granary(conn, lot))
 
 
 def accept(conn, batch: dict, user: str, lot_code: str, quantity_t: Decimal, on: date,

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from psycopg.rows import dict_row
 
-from central.intake.rules import Refusal, capacity_refusal
+from central.intake.rules import Refusal, capacity_refusal, place_refusal
 from central.lots import ledgers
 from central.lots.settlement import Settlement, settle, weighted_flow
 
@@ -97,6 +97,21 @@ def granary_book_t(conn, depot: str, granary: str, except_lot: str | None = None
     return row[0]
 
 
+def others_in_granary(conn, lot: dict) -> list[dict]:
+    """The other open lots holding stock in this lot's granary (with their cells)."""
+    return conn.cursor(row_factory=dict_row).execute(
+        """SELECT l.lot, l.cell FROM lots l JOIN lot_book b ON b.lot = l.lot
+           WHERE l.depot = %s AND l.granary = %s AND l.lot <> %s AND l.settled_at IS NULL
+             AND b.in_t - b.out_t - b.loss_t > 0""",
+        (lot["depot"], lot["granary"], lot["lot"])).fetchall()
+
+
+def check_place(conn, lot: dict) -> None:
+    refusal = place_refusal(lot, others_in_granary(conn, lot))
+    if refusal:
+        raise RuleRefusal(refusal)
+
+
 def check_capacity(conn, lot: dict, quantity_t: Decimal, replaced_t: Decimal = Decimal(0)) -> None:
     """No inbound movement fills the granary above its design capacity (domain.md §8)."""
     row = conn.execute("SELECT capacity_t FROM granaries WHERE depot = %s AND granary = %s",
@@ -134,6 +149,7 @@ def add_movement(conn, lot: dict, user: str, data: dict, correction_of: int | No
             f"{data['quantity_t']:.3f} t cannot go out")
     if data["direction"] == "in" and not exception_approved:
         replaced = original["quantity_t"] if original is not None else Decimal(0)
+        check_place(conn, lot)
         check_capacity(conn, lot, data["quantity_t"], replaced)
     row = conn.cursor(row_factory=dict_row).execute(
         """INSERT INTO lot_movements (lot, direction, date, quantity_t, moisture_pct, impurity_pct,

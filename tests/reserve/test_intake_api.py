@@ -42,7 +42,7 @@ def test_batch_walks_from_arrival_to_the_lot_with_every_step_recorded(api, world
 
 
 def test_each_refusal_names_its_rule(api):
-    wheat = api.lot("REF", granary="P02")                   # P02: 1000 t design capacity
+    wheat = api.lot("REF", granary="P02", cell=None)        # P02: 1000 t design capacity
     dirty = api.batch()
     api.test(dirty, 12.0, 1.2)
     r = api.post(f"/batches/{dirty}/accept", {"lot": wheat, "quantity_t": 10, "date": "2025-11-10"})
@@ -58,7 +58,7 @@ def test_each_refusal_names_its_rule(api):
     assert api.post(f"/batches/{big}/accept", {"lot": wheat, "quantity_t": 1000,
                                                "date": "2025-11-10"}).status_code == 200
     # a second open lot in the same granary would mix
-    other = api.lot("REF2", granary="P02")
+    other = api.lot("REF2", granary="P02", cell=None)
     grade = api.batch()
     api.test(grade, 12.0, 0.5)
     r = api.post(f"/batches/{grade}/accept", {"lot": other, "quantity_t": 1, "date": "2025-11-10"})
@@ -136,3 +136,14 @@ def test_a_failed_food_safety_test_keeps_the_batch_out(api):
     api.post(f"/batches/{code}/tests", {"kind": "chemical", "passed": False, "note": "黄曲霉毒素超标"})
     r = api.post(f"/batches/{code}/accept", {"lot": lot, "quantity_t": 20, "date": "2025-11-10"})
     assert r.status_code == 409 and r.json()["detail"].startswith("not_tested") and "化检" in r.json()["detail"]
+
+
+def test_one_lot_per_granary_or_recorded_cell(api):
+    first = api.lot("ONE", granary="P04", variety="maize", cell=None)
+    second = api.lot("TWO", granary="P04", variety="maize", cell=None)
+    assert api.move(first, "in", 100, 13.0, 0.5).status_code == 201
+    r = api.move(second, "in", 10, 13.0, 0.5)                   # the granary already holds a lot
+    assert r.status_code == 409 and r.json()["detail"].startswith("mixed_lot")
+    assert first.split("-")[0] in r.json()["detail"] and "四落实" in r.json()["detail"]
+    celled = api.lot("CELLA", granary="P04", variety="maize", cell="A1")
+    assert api.move(celled, "in", 10, 13.0, 0.5).status_code == 201   # a recorded cell of its own

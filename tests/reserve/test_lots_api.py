@@ -36,6 +36,7 @@ def world(database_url):
 
 
 def new_lot(w, name, depot="A", granary="P01", card="2024-01", category="raw_grain", **extra):
+    extra.setdefault("cell", name)        # one lot per place: each test lot has a cell of its own
     body = {"depot": w["codes"][depot], "granary": granary, "lot": f"{name}-{w['t']}",
             "category": category, "variety": "wheat", "harvest_year": 2023,
             "card_established": card, **extra}
