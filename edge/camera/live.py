@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from common.processes import stop_process
 from edge.camera.stream import with_credentials
 
 log = logging.getLogger("edge.camera.live")
@@ -129,13 +130,7 @@ class LiveRelays:
 
     @staticmethod
     def _end(stream: Stream, why: str) -> None:
-        if stream.proc.poll() is None:
-            stream.proc.terminate()
-            try:
-                stream.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                stream.proc.kill()
-                stream.proc.wait()
+        stop_process(stream.proc, 5)
         if stream.proc.stderr:
             stream.proc.stderr.close()
         log.info("camera %s: live relay ended (%s)", stream.camera, why)

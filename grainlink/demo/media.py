@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from common.processes import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "media" / "nginx-live.conf.template"
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
@@ -75,12 +77,7 @@ class MediaServer:
         return f"{self.hls_base}/{name}/index.m3u8"
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, 10)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from common.processes import stop_process
 from simulators.onvif import operations as ops
 from simulators.onvif import picture
 from simulators.onvif.soap import authorised, envelope, fault, find_text, parse_request
@@ -90,8 +91,7 @@ class SimulatedCamera:
         self.httpd.shutdown()
         self.httpd.server_close()
         if self.rtsp_proc is not None:
-            self.rtsp_proc.terminate()
-            self.rtsp_proc.wait(10)
+            stop_process(self.rtsp_proc, 10)
 
     def _start_rtsp(self) -> None:
         """GStreamer's RTSP server in the system Python (rtsp_server.py); RuntimeError naming

@@ -49,3 +49,22 @@ def test_broker_url_and_client():
         parse_broker_url("http://h")
     client = make_client("c1", tls=True, username="u", password="p", reconnect_delay=(1, 30))
     assert client._client_id == b"c1" and client._ssl_context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_stop_process_kills_a_child_that_ignores_sigterm():
+    import subprocess
+    import sys
+    import time
+
+    from common.processes import stop_process
+
+    stubborn = subprocess.Popen([sys.executable, "-c",
+                                 "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+                                 "print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE)
+    assert stubborn.stdout.readline().strip() == b"ready"
+    started = time.monotonic()
+    stop_process(stubborn, grace_s=0.3)
+    assert stubborn.returncode is not None and stubborn.returncode < 0
+    assert time.monotonic() - started < 5
+    stubborn.stdout.close()
+    stop_process(stubborn)            # a process already reaped is left alone
