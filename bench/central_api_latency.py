@@ -88,9 +88,9 @@ def build(url: str, depots: int, granaries: int, days: int, scans: int, now: dat
         conn.execute("ALTER TABLE grain_readings SET UNLOGGED")
         last = now.replace(minute=0, second=0, microsecond=0)
         step("grain_readings (latest scans)", conn, f"""
-            INSERT INTO grain_readings (depot, granary, cable, layer, ts, temp_c, fault)
+            INSERT INTO grain_readings (depot, granary, cable, layer, ts, temp_x100, fault)
             SELECT c.depot, c.granary, c.cable, l, t,
-                   round((12 + 2 * l + (c.cable %% 7) * 0.3 + random())::numeric, 2), false
+                   round((12 + 2 * l + (c.cable %% 7) * 0.3 + random()) * 100)::smallint, false
             FROM cables c, generate_series(1, {LAYERS}) l,
                  generate_series(%s::timestamptz - %s * interval '1 hour', %s, '1 hour') t
             ORDER BY 1, 2, 3, 4, 5""", (last, scans - 1, last))

@@ -45,6 +45,13 @@ def proc_stats(pid: int) -> tuple[float, float]:
     return hwm_kb / 1024, cpu
 
 
+def native_modules(pid: int) -> list[str]:
+    """The standard library's C extensions mapped into the process (`_asyncio`, `_ssl`, ...):
+    what its imports cost in shared objects, seen from outside."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return sorted({m.group(1) for m in re.finditer(r"lib-dynload/(\w+)\.", maps)})
+
+
 def metric(port: int, name: str) -> float:
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
@@ -74,6 +81,7 @@ def main() -> int:
             if agent.poll() is not None:
                 raise RuntimeError(f"agent exited with {agent.returncode}")
             rss_mb, cpu_s = proc_stats(agent.pid)
+            natives = native_modules(agent.pid)
             readings = metric(port, "readings_total")
             acked = metric(port, "acked_total")
         finally:
@@ -86,6 +94,7 @@ def main() -> int:
           f"{args.seconds:.0f}s: {readings:.0f} readings, {acked:.0f} messages acknowledged")
     print(f"peak RSS {rss_mb:.1f} MB (goal <= 50): ratio {rss_mb / 50:.2f}")
     print(f"CPU {cpu_s:.2f}s = {per_k:.3f}s per 1000 readings (goal <= 1): ratio {per_k:.3f}")
+    print(f"C extensions loaded ({len(natives)}): {' '.join(natives)}")
     return 0
 
 

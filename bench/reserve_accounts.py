@@ -7,6 +7,9 @@ in SQL rather than through the API so it builds in minutes:
 - per granary one lot a year for `--years` (5): four inbound batches (batch, steps, movement)
   in the first quarter, the earlier years cleared out in December and settled, the current
   year's lot rotated once; every movement posted to the three ledgers; one count per lot;
+- per depot and month the granary-hours with a scan (`scan_month`, what the completeness job
+  keeps: 95–98 % of the expected) and its region rollups, so the year's figures include data
+  completeness;
 - `lot_book` and `stock_month` filled from the ledger, `batch_month` and `settlement_month`
   from the batches and lots, one statement each (what the stores and the ledger trigger keep
   row by row; the trigger is off while loading, then on again).
@@ -76,35 +79,42 @@ def build(url: str, depots: int, granaries: int, years: int, now: datetime) -> N
             SELECT d.code, 'P' || lpad(g::text, 2, '0'), g || '号仓', 'flat',
                    (ARRAY['wheat','maize','paddy'])[1 + g %% 3], 60, 24, 6000
             FROM depots d, generate_series(1, %(g)s) g""", p)
-        step("lots", conn, """
-            INSERT INTO lots (lot, depot, granary, category, variety, grade, harvest_year,
-                              card_established, created_by, settled_at, settlement)
+        step("lot cards", conn, """
+            INSERT INTO lot_cards (lot, depot, card_granary, category, variety, grade, harvest_year,
+                                   card_established, created_by)
             SELECT g.depot || '-' || g.granary || '-' || y, g.depot, g.granary, 'raw_grain', g.grain,
-                   '二等', y - 1, make_date(y, 1, 1), 'bench',
-                   CASE WHEN y < %(last)s::int THEN make_date(y, 12, 28)::timestamptz END,
-                   CASE WHEN y < %(last)s::int THEN jsonb_build_object(
-                       'lot', g.depot || '-' || g.granary || '-' || y, 'cleared_on', make_date(y, 12, 20)::text,
+                   '二等', y - 1, make_date(y, 1, 1), 'bench'
+            FROM granaries g, generate_series(%(first)s::int, %(last)s::int) y""", p)
+        step("lot settlements", conn, """
+            INSERT INTO lot_settlements (lot, depot, cleared_on, settlement, settled_at, by_user)
+            SELECT c.lot, c.depot, make_date(y, 12, 20), jsonb_build_object(
+                       'lot', c.lot, 'cleared_on', make_date(y, 12, 20)::text,
                        'months_stored', 12, 'quantity_in_t', 4800.0, 'quantity_out_t', 4790.4,
                        'moisture_reduction_t', 0, 'impurity_reduction_t', 0, 'natural_loss_t', 9.6,
                        'natural_loss_rate_pct', 0.2, 'norm_rate_pct', 0.2, 'allowed_loss_t', 9.6,
-                       'over_loss_t', 0, 'storage_accident', false) END
-            FROM granaries g, generate_series(%(first)s::int, %(last)s::int) y""", p)
+                       'over_loss_t', 0, 'storage_accident', false),
+                   make_date(y, 12, 28)::timestamptz, 'bench'
+            FROM lot_cards c, LATERAL (SELECT extract(year FROM c.card_established)::int AS y) yy
+            WHERE y < %(last)s::int""", p)
         step("intake batches", conn, """
-            INSERT INTO intake_batches (code, depot, direction, category, variety, harvest_year,
-                                        arrived_at, state, lot, decided_at, created_by)
+            INSERT INTO intake_batch_records (code, depot, direction, category, variety, harvest_year,
+                                              arrived_at, created_by)
             SELECT 'RK' || to_char(make_date(y, k, 10), 'YYYYMMDD') || '-' || l.lot || '-' || k, l.depot,
-                   'in', 'raw_grain', l.variety, y - 1, make_date(y, k, 10) + time '01:00',
-                   CASE WHEN k = 4 THEN 'refused' ELSE 'accepted' END,
-                   CASE WHEN k = 4 THEN NULL ELSE l.lot END,
-                   make_date(y, k, 10) + time '04:00', 'bench'
+                   'in', 'raw_grain', l.variety, y - 1, make_date(y, k, 10) + time '01:00', 'bench'
             FROM lots l, LATERAL (SELECT extract(year FROM l.card_established)::int AS y) yy,
                  generate_series(1, 4) k
             WHERE make_date(y, k, 10) < now()""", p)
+        step("batch decisions", conn, """
+            INSERT INTO batch_decisions (code, state, lot, decided_at, by_user)
+            SELECT r.code, CASE WHEN k = '4' THEN 'refused' ELSE 'accepted' END,
+                   CASE WHEN k = '4' THEN NULL ELSE substr(r.code, 12, length(r.code) - 13) END,  -- RKyyyymmdd-<lot>-k
+                   r.arrived_at + interval '3 h', 'bench'
+            FROM intake_batch_records r, LATERAL (SELECT right(r.code, 1) AS k) kk""")
         step("movements in", conn, """
             INSERT INTO lot_movements (lot, direction, date, quantity_t, moisture_pct, impurity_pct,
                                        voucher, batch_code, created_by)
-            SELECT lot, 'in', arrived_at::date, 1600, 12.5, 0.8, code, code, 'bench'
-            FROM intake_batches WHERE state = 'accepted'""")
+            SELECT lot, 'in', decided_at::date, 1600, 12.5, 0.8, code, code, 'bench'
+            FROM batch_decisions WHERE state = 'accepted'""")
         step("movements out", conn, """
             INSERT INTO lot_movements (lot, direction, date, quantity_t, moisture_pct, impurity_pct,
                                        voucher, created_by)
@@ -118,9 +128,10 @@ def build(url: str, depots: int, granaries: int, years: int, now: datetime) -> N
         step("batch steps", conn, """
             INSERT INTO batch_steps (code, step, at, by_user, detail)
             SELECT b.code, s.step, b.arrived_at + s.after, 'bench', '{}'
-            FROM intake_batches b, (VALUES ('registered', interval '0'), ('physical', interval '40 min'),
-                                           ('accepted', interval '3 h')) s(step, after)
-            WHERE b.state = 'accepted' OR s.step <> 'accepted'""")
+            FROM intake_batch_records b JOIN batch_decisions x ON x.code = b.code,
+                 (VALUES ('registered', interval '0'), ('physical', interval '40 min'),
+                         ('accepted', interval '3 h')) s(step, after)
+            WHERE x.state = 'accepted' OR s.step <> 'accepted'""")
         step("three ledgers", conn, """
             INSERT INTO reserve_ledger (ledger, lot, depot, variety, movement_id, kind, entry_date,
                                         quantity_t, posted_by)
@@ -154,6 +165,22 @@ def build(url: str, depots: int, granaries: int, years: int, now: datetime) -> N
             FROM lots l, LATERAL (SELECT extract(year FROM l.card_established)::int AS y) yy,
                  LATERAL (SELECT round(((random() - 0.48) * 7)::numeric, 2) AS d) dd
             WHERE make_date(y, 9, 15) < now()""")
+        step("scan_month", conn, """
+            INSERT INTO scan_month (depot, month, granary_hours)
+            SELECT d.code, m::date,
+                   (%(g)s * extract(epoch FROM least(m + interval '1 month', date_trunc('hour', now())) - m)
+                    / 3600 * (0.95 + (hashtext(d.code || m::text) & 3) * 0.01))::bigint
+            FROM depots d, generate_series(make_date(%(first)s::int, 1, 1), date_trunc('month', now()),
+                                           interval '1 month') m""", p)
+        step("scan_month_region", conn, """
+            INSERT INTO scan_month_region (region, month, granary_hours)
+            SELECT coalesce(d.county, d.city, d.province, ''), s.month, sum(s.granary_hours)
+            FROM scan_month s JOIN depots d ON d.code = s.depot GROUP BY 1, 2""")
+        step("granaries_region", conn, """
+            INSERT INTO granaries_region (region, granaries)
+            SELECT coalesce(d.county, d.city, d.province, ''), count(*)
+            FROM granaries g JOIN depots d ON d.code = g.depot WHERE g.active GROUP BY 1""")
+        conn.execute("UPDATE scan_completeness_state SET through = date_trunc('hour', now())")
         step("batch_month", conn, """
             INSERT INTO batch_month (depot, month, direction, arrived, accepted, refused, pretreated,
                                      cycle_h_sum, cycle_n)
@@ -162,7 +189,7 @@ def build(url: str, depots: int, granaries: int, years: int, now: datetime) -> N
                    coalesce(sum(extract(epoch FROM decided_at - arrived_at) / 3600)
                             FILTER (WHERE state = 'accepted'), 0),
                    count(*) FILTER (WHERE state = 'accepted')
-            FROM intake_batches GROUP BY 1, 2, 3""")
+            FROM intake_batches GROUP BY 1, 2, 3""")  # the view: the batch with its decision
         step("settlement_month", conn, """
             INSERT INTO settlement_month (depot, month, lots, quantity_in_t, natural_loss_t, over_loss_t, accidents)
             SELECT depot, date_trunc('month', (settlement->>'cleared_on')::date)::date, count(*),

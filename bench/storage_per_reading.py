@@ -6,15 +6,15 @@ What it builds (scratch databases, dropped afterwards):
   (default 20 x 312 points x 720 scans = 4.5 M readings). Temperatures come from the
   project's grain-pile model (`simulators/grainpile`), quantized to the 0.1 °C of the
   lst1812 temperature registers, so compression sees realistic, slowly drifting values;
-  rows are COPYed scan by scan in time order with the columns ingest writes (batch per
-  granary scan, flags, received_at a few seconds after the scan);
+  rows are COPYed scan by scan in time order with the columns ingest writes (temperatures
+  in hundredths, batch per granary scan, flags; the receive time lives per batch);
 - the schema from `migrate`: plain PostgreSQL (`timescale=off`), and, when a server offers
   TimescaleDB, the hypertable uncompressed and then with every chunk compressed by the
   migrated compression settings (policies paused, chunks compressed here in time order, so
   daily chunks roll up into compressed chunks of `compress_rollup_days` as the policy
   would);
 - `--alt` also: the alternative layout, one row per cable scan with the layers in an array
-  (`temps_c real[]`, `faults smallint[]`), on the same storage paths.
+  (`temps_x100 smallint[]`, `faults smallint[]`), on the same storage paths.
 It prints bytes per reading (table + indexes, `pg_total_relation_size` / `hypertable_size`)
 and the p50/p95 of `granary_history` (the API's history SQL, raw bucket, 1-7 days of one
 granary) on each.
@@ -44,6 +44,8 @@ from central.api.history_queries import granary_history  # noqa: E402
 from central.api.history_range import HistoryRange  # noqa: E402
 from central.db.migrate import migrate  # noqa: E402
 from central.db.storage import recorded_path, timescale_problem  # noqa: E402
+from central.ingest.prepare import GRAIN_COLUMNS as INGEST_GRAIN_COLUMNS  # noqa: E402
+from central.ingest.prepare import hundredths  # noqa: E402
 from central.settings import Settings  # noqa: E402
 from simulators.grainpile.climate import ClimateSettings  # noqa: E402
 from simulators.grainpile.clock import SimClock  # noqa: E402
@@ -54,13 +56,12 @@ from tests.support.services import scratch_database  # noqa: E402
 DEPOT = "BENCH-STORE"
 ROWS, COLS, LAYERS = 6, 13, 4
 START = datetime(2026, 10, 1, tzinfo=UTC)
-GRAIN_COLUMNS = "depot, granary, cable, layer, ts, temp_c, fault, batch, flags, received_at"
-ALT_COLUMNS = "depot, granary, cable, ts, temps_c, faults, batch, flags, received_at"
+GRAIN_COLUMNS = ", ".join(INGEST_GRAIN_COLUMNS)
+ALT_COLUMNS = "depot, granary, cable, ts, temps_x100, faults, batch, flags"
 ALT_TABLE = """CREATE TABLE grain_scans (
     depot text NOT NULL, granary text NOT NULL, cable integer NOT NULL,
-    ts timestamptz NOT NULL, temps_c real[] NOT NULL, faults smallint[],
+    ts timestamptz NOT NULL, temps_x100 smallint[] NOT NULL, faults smallint[],
     batch bigint, flags smallint NOT NULL DEFAULT 0,
-    received_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (depot, granary, cable, ts))"""
 
 
@@ -85,12 +86,13 @@ def scans(granaries: int, days: int, scan_h: float):
 
 
 def copy_text(granary, ts, batch, temps, alt: bool) -> str:
-    recv = (ts + timedelta(seconds=7)).isoformat()
+    """COPY rows as ingest writes them: hundredths of a degree, batch, flags."""
     stamp = ts.isoformat()
     if alt:
-        return "".join(f"{DEPOT}\t{granary}\t{c}\t{stamp}\t{{{','.join(map(str, layers))}}}"
-                       f"\t{{}}\t{batch}\t0\t{recv}\n" for c, layers in temps.items())
-    return "".join(f"{DEPOT}\t{granary}\t{c}\t{layer}\t{stamp}\t{v}\tf\t{batch}\t0\t{recv}\n"
+        return "".join(f"{DEPOT}\t{granary}\t{c}\t{stamp}\t"
+                       f"{{{','.join(str(hundredths(v)) for v in layers)}}}"
+                       f"\t{{}}\t{batch}\t0\n" for c, layers in temps.items())
+    return "".join(f"{DEPOT}\t{granary}\t{c}\t{layer}\t{stamp}\t{hundredths(v)}\tf\t{batch}\t0\n"
                    for c, layers in temps.items() for layer, v in enumerate(layers, 1))
 
 
@@ -111,7 +113,7 @@ def load(url: str, args, alt: bool) -> int:
             with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 copy.write("".join(pending))
         conn.execute(f"VACUUM ANALYZE {table}")
-        stored = conn.execute(f"SELECT {'sum(cardinality(temps_c))' if alt else 'count(*)'} "
+        stored = conn.execute(f"SELECT {'sum(cardinality(temps_x100))' if alt else 'count(*)'} "
                               f"FROM {table}").fetchone()[0]
         assert stored == readings, f"{stored} readings stored of {readings} loaded"
     print(f"    loaded {readings:,} readings into {table} in "
@@ -159,8 +161,9 @@ def history_p(url: str, args, alt: bool, runs: int) -> tuple[float, float]:
 
 
 # The alternative layout's version of the raw history's grain part (per ts and layer).
-ALT_HISTORY = """SELECT s.ts, l.layer, min(t), max(t), sum(t::float8) / count(t), count(t)
-    FROM grain_scans s CROSS JOIN LATERAL unnest(s.temps_c) WITH ORDINALITY AS l(t, layer)
+ALT_HISTORY = """SELECT s.ts, l.layer, min(t)::float8 / 100, max(t)::float8 / 100,
+           round(sum(t)::float8 / count(t)) / 100, count(t)
+    FROM grain_scans s CROSS JOIN LATERAL unnest(s.temps_x100) WITH ORDINALITY AS l(t, layer)
     WHERE s.depot = %s AND s.granary = %s AND s.ts >= %s AND s.ts < %s AND t IS NOT NULL
     GROUP BY GROUPING SETS ((s.ts, l.layer), (s.ts)) ORDER BY 1, 2 NULLS FIRST"""
 
@@ -234,6 +237,7 @@ def main() -> int:
     ap.add_argument("--plain-url", default=os.environ.get(
         "GRAINLINK_TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test"))
     ap.add_argument("--timescale-url", default=None)
+    ap.add_argument("--no-plain", action="store_true", help="measure TimescaleDB only")
     args = ap.parse_args()
 
     ts_server = args.timescale_url
@@ -250,7 +254,8 @@ def main() -> int:
           "day(s) when compressed", flush=True)
     results: list = []
     for alt in ([False, True] if args.alt else [False]):
-        measure(args.plain_url, "plain", args, alt, results)
+        if not args.no_plain:
+            measure(args.plain_url, "plain", args, alt, results)
         if ts_server:
             measure(ts_server, "timescale", args, alt, results)
     print(f"\n{'storage':52s} {'B/reading':>10s} {'MB':>8s} {'history p50':>12s} "

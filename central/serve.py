@@ -20,14 +20,14 @@ log = logging.getLogger("central.serve")
 
 def register_serve(subparsers) -> None:
     """Add the `serve` subcommand to central's subparsers."""
-    p = subparsers.add_parser("serve", help="run the API, ingest and jobs in one process",
-                              description="Run the API, the ingest worker and the jobs.")
-    p.add_argument("--settings", metavar="FILE", help="settings file (YAML)")
-    p.add_argument("--host", help="address to listen on (setting api_host)")
-    p.add_argument("--port", type=int, help="port to listen on (setting api_port)")
-    p.add_argument("--no-ingest", action="store_true", help="do not run the ingest worker")
-    p.add_argument("--no-jobs", action="store_true", help="do not run the scheduled jobs")
-    p.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    p = subparsers.add_parser("serve", help="在一个进程中运行 API、入库和定时任务",
+                              description="运行 API、入库进程和定时任务，直到收到 SIGTERM 或 SIGINT。")
+    p.add_argument("--settings", metavar="FILE", help="设置文件（YAML）")
+    p.add_argument("--host", help="监听地址（设置项 api_host）")
+    p.add_argument("--port", type=int, help="监听端口（设置项 api_port）")
+    p.add_argument("--no-ingest", action="store_true", help="不运行入库进程（另有 `central ingest` 时）")
+    p.add_argument("--no-jobs", action="store_true", help="不运行定时任务")
+    p.add_argument("--no-migrate", action="store_true", help="启动前不执行数据库迁移")
     p.set_defaults(func=serve_command)
 
 

@@ -127,8 +127,6 @@ class Settings(BaseModel):
     intake_moisture_hard_margin_pp: float = Field(3.0, ge=0, le=100)  # never straight in beyond
     stocktake_tolerance_pct: float = Field(3.0, gt=0, le=100)
     semi_safe_margin_pp: float = Field(2.0, ge=0, le=100)   # 半安全: up to this above safe moisture
-    # data completeness reads the hourly scan aggregate: given for scopes up to this many depots
-    figures_completeness_max_depots: int = Field(50, ge=0)
     rectification_check_interval_s: float = Field(3600.0, gt=0)
 
     # --- serve (used by central-api's `serve`) ---

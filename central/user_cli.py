@@ -10,34 +10,35 @@ from central.users import JOB_ROLES, ROLES
 
 def register_user(subparsers) -> None:
     """Add the `user` subcommand group to central's subparsers."""
-    user = subparsers.add_parser("user", help="API users, roles and tokens: add, grant, revoke, list",
-                                 description="API users and their bearer tokens.")
-    user.add_argument("--settings", metavar="FILE", help="settings file (YAML)")
+    user = subparsers.add_parser("user", help="API 用户、岗位角色与令牌：add、grant、revoke、list",
+                                 description="API 用户及其访问令牌（库里只存令牌的散列）。")
+    user.add_argument("--settings", metavar="FILE", help="设置文件（YAML）")
     user.set_defaults(func=lambda _a: (user.print_help(), 2)[1])
     actions = user.add_subparsers(dest="user_command", metavar="ACTION")
 
-    add = actions.add_parser("add", help="create a user and print its token once")
+    add = actions.add_parser("add", help="新建用户，并只打印一次它的令牌")
     add.add_argument("name")
     add.add_argument("--role", required=True, metavar="ROLE[,ROLE]", type=_role_list,
-                     help=f"job roles ({', '.join(JOB_ROLES)}; several comma-separated) or an "
-                          f"old role name ({', '.join(ROLES)})")
+                     help=f"岗位角色（{', '.join(JOB_ROLES)}，多个用逗号分隔）或旧角色名"
+                          f"（{', '.join(ROLES)}）")
     add.add_argument("--scope", required=True,
-                     help="region code (admin 000000, province 430000, city 430100, "
-                          "county 430102) or a depot code for role depot")
-    add.add_argument("--read-only", action="store_true", help="a viewer: no writes")
+                     help="行政区划代码（admin 000000，省 430000，市 430100，县 430102），"
+                          "库点用户为库点编码")
+    add.add_argument("--read-only", action="store_true", help="只读用户：不能写入")
     add.set_defaults(func=_add)
 
-    lst = actions.add_parser("list", help="list users (never tokens)")
+    lst = actions.add_parser("list", help="列出用户（从不显示令牌）：名称、范围类别、范围、读写、状态、岗位角色")
     lst.set_defaults(func=_list)
 
-    grant = actions.add_parser("grant", help="grant a job role within the user's scope")
+    grant = actions.add_parser("grant", help="在用户的范围内授予一个岗位角色（追加一条授予记录）")
     grant.add_argument("name")
-    grant.add_argument("--role", required=True, choices=JOB_ROLES)
+    grant.add_argument("--role", required=True, type=_one_role, metavar="ROLE",
+                       help=f"岗位角色：{', '.join(JOB_ROLES)}")
     grant.set_defaults(func=_grant)
 
-    revoke = actions.add_parser("revoke", help="revoke a job role (--role), or the user's token")
+    revoke = actions.add_parser("revoke", help="撤销一个岗位角色（--role，追加一条撤销记录），或吊销用户的令牌")
     revoke.add_argument("name")
-    revoke.add_argument("--role", choices=JOB_ROLES, help="revoke only this job role")
+    revoke.add_argument("--role", type=_one_role, metavar="ROLE", help="只撤销这个岗位角色")
     revoke.set_defaults(func=_revoke)
 
 
@@ -46,7 +47,13 @@ def _role_list(text: str) -> str:
     for name in text.split(","):
         if name.strip() not in known:
             raise argparse.ArgumentTypeError(
-                f"invalid choice: {name.strip()!r} (choose from {', '.join(dict.fromkeys(known))})")
+                f"无效的角色 {name.strip()!r}（可选：{', '.join(dict.fromkeys(known))}）")
+    return text
+
+
+def _one_role(text: str) -> str:
+    if text not in JOB_ROLES:
+        raise argparse.ArgumentTypeError(f"无效的岗位角色 {text!r}（可选：{', '.join(JOB_ROLES)}）")
     return text
 
 
@@ -78,8 +85,8 @@ def _list(args: argparse.Namespace) -> int:
 
     def action(conn) -> int:
         for u in list_users(conn):
-            state = f"revoked {u.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if u.revoked_at else "active"
-            access = "write" if u.can_write else "read"
+            state = f"已吊销 {u.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if u.revoked_at else "在用"
+            access = "可读写" if u.can_write else "只读"
             roles = ",".join(u.roles) or "-"
             # job roles last: scripts reading the first columns keep working
             print(f"{u.name}\t{u.role}\t{u.scope}\t{access}\t{state}\t{roles}")

@@ -121,25 +121,52 @@ def hash_token(token: str) -> bytes:
 
 def add_user(conn, name: str, role: str, scope: str, can_write: bool = True) -> str:
     """Create the user (or re-create a revoked one) and return its new token, shown only once.
-    `role` is an old role name or a comma list of job roles."""
+    `role` is an old role name or a comma list of job roles, recorded as grant records."""
     kind, job_roles = parse_roles(role, scope)
     validate_user(name, kind, scope)
     job_roles = job_roles if can_write else ()
     token = new_token()
     row = conn.execute(
-        """INSERT INTO users (name, role, scope, can_write, token_sha256, job_roles)
-           VALUES (%s, %s, %s, %s, %s, %s)
+        """INSERT INTO users (name, role, scope, can_write, token_sha256)
+           VALUES (%s, %s, %s, %s, %s)
            ON CONFLICT (name) DO UPDATE
              SET role = EXCLUDED.role, scope = EXCLUDED.scope, can_write = EXCLUDED.can_write,
-                 token_sha256 = EXCLUDED.token_sha256, created_at = now(), revoked_at = NULL,
-                 job_roles = EXCLUDED.job_roles
+                 token_sha256 = EXCLUDED.token_sha256, created_at = now(), revoked_at = NULL
              WHERE users.revoked_at IS NOT NULL
            RETURNING name""",
-        (name, kind, scope, can_write, hash_token(token), list(job_roles)),
+        (name, kind, scope, can_write, hash_token(token)),
     ).fetchone()
     if row is None:
         raise UserError(f"用户 {name!r} 已存在（先吊销，才能重新签发令牌）")
+    # a re-created user may find roles of its earlier life in the same scope: the records
+    # bring them to exactly the roles asked for now
+    held = current_roles(conn, name, scope)
+    for r in held:
+        if r not in job_roles:
+            _record(conn, name, scope, r, grant=False)
+    for r in job_roles:
+        if r not in held:
+            _record(conn, name, scope, r, grant=True)
     return token
+
+
+def current_roles(conn, name: str, scope: str) -> tuple[str, ...]:
+    """The job roles held now: newest record per (user, role, scope) is a grant, in the
+    order they were (last) granted."""
+    return tuple(r[0] for r in conn.execute(
+        "SELECT role FROM user_roles_current WHERE name = %s AND scope = %s ORDER BY id",
+        (name, scope)))
+
+
+def role_history(conn, name: str) -> list[tuple[str, str, str, datetime]]:
+    """Every grant and revoke of the user, oldest first: (change, role, scope, at)."""
+    return [tuple(r) for r in conn.execute(
+        "SELECT change, role, scope, at FROM user_role_changes WHERE name = %s ORDER BY id", (name,))]
+
+
+def _record(conn, name: str, scope: str, role: str, *, grant: bool) -> None:
+    conn.execute("INSERT INTO user_role_changes (name, scope, change, role) VALUES (%s, %s, %s, %s)",
+                 (name, scope, "grant" if grant else "revoke", role))
 
 
 def revoke_user(conn, name: str) -> None:
@@ -152,29 +179,37 @@ def revoke_user(conn, name: str) -> None:
 
 
 def change_role(conn, name: str, role: str, grant: bool) -> tuple[str, ...]:
-    """Grant or revoke one job role; the change is logged. Returns the roles held after it."""
+    """Grant or revoke one job role in the user's scope by appending a record (the user row
+    is not touched). Returns the roles held after it."""
     if role not in JOB_ROLES:
         raise UserError(f"岗位角色 {role!r}：须为 {', '.join(JOB_ROLES)} 之一")
-    row = conn.execute("SELECT scope, job_roles FROM users WHERE name = %s AND revoked_at IS NULL",
+    # the lock orders concurrent changes of one user, so each reads the roles the other left
+    row = conn.execute("SELECT scope FROM users WHERE name = %s AND revoked_at IS NULL FOR UPDATE",
                        (name,)).fetchone()
     if row is None:
         raise UserError(f"用户 {name!r}：没有这个在用的用户")
-    scope, held = row
+    scope = row[0]
     if grant and role == "admin" and scope != ADMIN_SCOPE:
         raise UserError(f"用户 {name!r}：岗位角色 admin 的范围须为 {ADMIN_SCOPE}，而不是 {scope}")
-    roles = [r for r in held if r != role] + ([role] if grant else [])
-    conn.execute("UPDATE users SET job_roles = %s, can_write = %s WHERE name = %s",
-                 (roles, bool(roles), name))
-    conn.execute("INSERT INTO user_role_changes (name, change, role) VALUES (%s, %s, %s)",
-                 (name, "grant" if grant else "revoke", role))
-    return tuple(roles)
+    held = current_roles(conn, name, scope)
+    # a grant of a role held re-grants it (moves it last), as before; a revoke of a role not
+    # held changes nothing and records nothing
+    if grant or role in held:
+        _record(conn, name, scope, role, grant=grant)
+    return current_roles(conn, name, scope)
+
+
+# The roles of user row `u` now, as an array (one indexed look-up in the records).
+_ROLES_SQL = ("ARRAY(SELECT c.role FROM user_roles_current c WHERE c.name = u.name AND c.scope = u.scope"
+              " ORDER BY c.id) AS roles")
 
 
 def list_users(conn) -> list[UserRow]:
     rows = conn.execute(
-        "SELECT name, role, scope, can_write, created_at, revoked_at, job_roles FROM users"
-        " ORDER BY name").fetchall()
-    return [UserRow(*r[:6], tuple(r[6])) for r in rows]
+        f"SELECT name, role, scope, created_at, revoked_at, {_ROLES_SQL} FROM users u ORDER BY name").fetchall()
+    # writing is holding a job role: a read-only user holds none (add_user), and one whose
+    # last role was revoked reads only
+    return [UserRow(r[0], r[1], r[2], bool(r[5]), r[3], r[4], tuple(r[5])) for r in rows]
 
 
 def user_for_token(conn, token: str) -> User | None:
@@ -182,8 +217,8 @@ def user_for_token(conn, token: str) -> User | None:
     if not token:
         return None
     row = conn.execute(
-        "SELECT name, role, scope, can_write, job_roles FROM users"
+        f"SELECT name, role, scope, {_ROLES_SQL} FROM users u"
         " WHERE token_sha256 = %s AND revoked_at IS NULL",
         (hash_token(token),),
     ).fetchone()
-    return User(*row[:4], frozenset(row[4])) if row else None
+    return User(row[0], row[1], row[2], bool(row[3]), frozenset(row[3])) if row else None

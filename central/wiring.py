@@ -33,6 +33,7 @@ from central.api.routes import (
     depots,
     figures,
     inspections,
+    live_hooks,
     lots,
     plans,
     readings,
@@ -44,6 +45,8 @@ from central.api.routes import (
 from central.cameras import alarm_stills as camera_alarm_stills
 from central.cameras import ingest_hook as camera_ingest
 from central.cameras import jobs as camera_jobs
+from central.commands import log as command_log
+from central.figures import completeness as figures_completeness
 from central.ingest.hooks import NO_HOOKS, IngestHooks
 from central.ingest.worker import IngestWorker
 from central.inspections import store as reserve_inspections
@@ -68,6 +71,7 @@ def ingest_hooks(settings) -> IngestHooks:
             topics.STATUS: (alarm_evaluation.on_status,),      # last will → depot_offline
             topics.EVENTS: (alarm_evaluation.on_event,),       # camera_online clears its alarm
             topics.SNAPSHOT: (camera_ingest.store_snapshot,),  # camera stills
+            topics.CMD_RESULT: (command_log.on_result,),       # the device page's commands
         },
     )
 
@@ -90,6 +94,7 @@ def scheduled_jobs() -> dict[str, Job]:
         "alarm_daily_rules": Job(alarm_jobs.daily_rules_job),
         "stock_rules": Job(lot_alerts.stock_rules_job),
         "rectification_overdue": Job(reserve_inspections.overdue_job, "rectification_check_interval_s"),
+        "scan_completeness": Job(figures_completeness.completeness_job),
         "stills_retention": Job(camera_jobs.stills_retention_job),
         # granary alarms → a `snapshot` cmd; the stills are kept with the alarm
         "alarm_stills": Job(camera_alarm_stills.alarm_stills_job, "offline_check_interval_s"),
@@ -120,6 +125,7 @@ ROUTES = [
     (API_PREFIX, figures.router),
     (API_PREFIX, checks.router),
     (API_PREFIX, reports.router),
+    ("", live_hooks.router),  # the media server's publish checks, not the API (loopback only)
     ("", dashboard.router),  # the web pages own "/"
     (API_PREFIX, alarms.router),
     (API_PREFIX, thresholds.router),

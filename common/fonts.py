@@ -33,13 +33,13 @@ def cjk_font_path(environ: dict[str, str] | None = None) -> Path:
     chosen = env.get("GRAINLINK_CJK_FONT")
     if chosen:
         if not Path(chosen).is_file():
-            raise FontMissing(f"GRAINLINK_CJK_FONT={chosen}: no such font file")
+            raise FontMissing(f"GRAINLINK_CJK_FONT={chosen}：没有这个字体文件")
         return Path(chosen)
     for candidate in CANDIDATES:
         if Path(candidate).is_file():
             return Path(candidate)
-    raise FontMissing("no CJK font found for the overlay text: install Debian's fonts-noto-cjk "
-                      "(apt-get install fonts-noto-cjk) or set GRAINLINK_CJK_FONT to a .ttf/.ttc/.otf")
+    raise FontMissing("找不到叠加文字用的中文字体：请安装 Debian 的 fonts-noto-cjk "
+                      "（apt-get install fonts-noto-cjk），或把 GRAINLINK_CJK_FONT 设为 .ttf/.ttc/.otf 字体文件")
 
 
 @lru_cache(maxsize=16)

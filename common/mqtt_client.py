@@ -30,8 +30,8 @@ def parse_broker_url(url: str, *, schemes: tuple[str, ...] = ("mqtt", "mqtts"),
     u = urlparse(url)
     host = u.hostname or default_host
     if u.scheme not in schemes or not host:
-        shown = " or ".join(f"{s}://host:port" for s in schemes)
-        raise ValueError(f"{url!r} is not {shown}")
+        shown = " 或 ".join(f"{s}://主机:端口" for s in schemes)
+        raise ValueError(f"{url!r} 不是 {shown} 的形式")
     tls = u.scheme in TLS_SCHEMES
     return BrokerUrl(host=host, port=u.port or (8883 if tls else 1883), tls=tls,
                      username=unquote(u.username) if u.username else None,

@@ -29,14 +29,14 @@ def resolve_secret(env_name: str | None, file: str | os.PathLike | None, *,
     if env_name:
         value = env.get(env_name)
         if value is None:
-            raise SecretError(what, "env", f"environment variable {env_name} is not set")
+            raise SecretError(what, "env", f"环境变量 {env_name} 未设置")
         return value
     if file:
         path = Path(base_dir, file)
         try:
             return path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise SecretError(what, "file", f"cannot read {path}: {exc.strerror or exc}") from None
+            raise SecretError(what, "file", f"读不了 {path}：{exc.strerror or exc}") from None
     return None
 
 

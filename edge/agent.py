@@ -187,4 +187,4 @@ class EdgeAgent:
     def _republish_layout(self, _command: Command) -> str:
         if self.uplink:
             self.uplink.republish_layout()
-        return "layout republished"
+        return "布局已重新发布"

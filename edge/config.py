@@ -17,6 +17,7 @@ from protocols.depot.loader import (
     resolve_path,
 )
 from protocols.depot.model import DepotConfig, SerialBus
+from protocols.os_zh import os_reason
 
 OUTBOX_FILE = "outbox.sqlite"
 
@@ -50,7 +51,7 @@ def load_config(path: str | os.PathLike, environ: dict[str, str] | None = None) 
     try:
         text = Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigErrors([ConfigProblem(source, None, "(file)", f"cannot read the file: {exc}")]) from None
+        raise ConfigErrors([ConfigProblem(source, None, "(file)", f"读不了文件：{os_reason(exc)}")]) from None
     return config_from_text(text, source, environ)
 
 
@@ -66,16 +67,16 @@ def config_from_text(text: str, source: str, environ: dict[str, str] | None = No
     for name in ("ca_file", "cert_file", "key_file"):
         given = getattr(depot.broker.tls, name)
         if given and not os.access(resolve_path(source, given), os.R_OK):
-            report(("broker", "tls", name), f"cannot read {resolve_path(source, given)}")
+            report(("broker", "tls", name), f"读不了 {resolve_path(source, given)}")
     if bool(depot.broker.tls.cert_file) != bool(depot.broker.tls.key_file):
-        report(("broker", "tls", "cert_file"), "a client certificate needs both cert_file and key_file")
+        report(("broker", "tls", "cert_file"), "客户端证书须同时写 cert_file 和 key_file")
     state_dir = Path(resolve_path(source, depot.state_dir))
     if not _creatable(state_dir):
-        report(("state_dir",), f"cannot create or write {state_dir}")
+        report(("state_dir",), f"无法创建或写入 {state_dir}")
     if problems:
         raise ConfigErrors(problems)
     warnings = [
-        f"bus {bus.name}: serial device {resolve_path(source, bus.device)} does not exist (yet)"
+        f"总线 {bus.name}：串口设备 {resolve_path(source, bus.device)}（目前）不存在"
         for bus in depot.buses
         if isinstance(bus, SerialBus) and not os.path.exists(resolve_path(source, bus.device))
     ]

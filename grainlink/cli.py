@@ -15,21 +15,22 @@ import edge.cli
 import grainlink.demo.cli
 import protocols.cli
 import simulators.cli
+from grainlink import argparse_zh
 
 # (group name, module that registers it, one-line help)
 GROUPS = [
-    ("edge", edge.cli, "the depot edge agent: run, check a configuration, probe a unit, status, history"),
-    ("central", central.cli, "the central service: serve, ingest, migrate, users, depots, seed"),
-    ("sim", simulators.cli, "device simulators: a whole simulated depot"),
-    ("demo", grainlink.demo.cli, "a simulated province in miniature, end to end, in one command"),
-    ("protocols", protocols.cli, "the contracts as code: register profiles, message schemas"),
+    ("edge", edge.cli, "库点边缘代理：运行、检查配置、探测分机、状态、历史读数"),
+    ("central", central.cli, "中心服务：服务、入库、迁移、用户、库点、生成业务数据"),
+    ("sim", simulators.cli, "设备模拟器：整个模拟库点、模拟摄像机"),
+    ("demo", grainlink.demo.cli, "一条命令运行缩小版的模拟省级系统，从设备到页面"),
+    ("protocols", protocols.cli, "契约代码：寄存器配置、消息 Schema"),
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grainlink",
-        description="grainlink: grain-condition monitoring for reserve depots.",
+        description="grainlink：储备粮库粮情监测。",
     )
     groups = parser.add_subparsers(dest="group", metavar="GROUP")
     for name, module, help_text in GROUPS:
@@ -48,6 +49,7 @@ def _help_of(parser: argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argparse_zh.install()  # before the parser is built: argparse words its help titles then
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):

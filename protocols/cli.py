@@ -6,47 +6,52 @@ import argparse
 import sys
 from pathlib import Path
 
+from protocols.os_zh import os_reason
+
+# The source column of `profiles` for a profile that comes with grainlink.
+BUILT_IN = "内置"
+
 
 def register(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     export = commands.add_parser(
         "export-schemas",
-        help="write the JSON Schema of every MQTT payload",
-        description="Write one JSON Schema file per MQTT payload schema, generated from the models.",
+        help="写出每种 MQTT 消息的 JSON Schema",
+        description="按模型生成每种 MQTT 消息的 JSON Schema，每种一个文件。",
     )
     export.add_argument("dir", nargs="?", type=Path, default=None,
-                        help="target folder (default: protocols/mqtt/schemas)")
+                        help="目标文件夹（默认：protocols/mqtt/schemas）")
     export.set_defaults(func=cmd_export_schemas)
 
     check = commands.add_parser(
         "check-schemas",
-        help="exit 1 if the committed JSON Schema files differ from the models",
-        description="Compare the JSON Schema files in DIR with what the models generate.",
+        help="已提交的 JSON Schema 文件与模型不一致时以 1 退出",
+        description="把 DIR 中的 JSON Schema 文件与模型生成的结果比较。",
     )
     check.add_argument("dir", nargs="?", type=Path, default=None,
-                       help="folder to check (default: protocols/mqtt/schemas)")
+                       help="要检查的文件夹（默认：protocols/mqtt/schemas）")
     check.set_defaults(func=cmd_check_schemas)
 
     validate = commands.add_parser(
         "validate",
-        help="validate payload files as if received on a topic",
-        description="Validate JSON payload files against contract v1 as received on TOPIC; "
-        "exit 1 if any is rejected.",
+        help="按在某主题上收到的消息校验消息文件",
+        description="把 JSON 消息文件当作在 TOPIC 上收到的消息，按 v1 契约校验；"
+        "有任何一个被拒绝时以 1 退出。",
     )
-    validate.add_argument("topic", help="e.g. grainlink/v1/HN-0731-001/telemetry")
-    validate.add_argument("files", nargs="+", type=Path, help="payload files ('-' for stdin)")
+    validate.add_argument("topic", help="如 grainlink/v1/HN-0731-001/telemetry")
+    validate.add_argument("files", nargs="+", type=Path, help="消息文件（'-' 表示标准输入）")
     validate.set_defaults(func=cmd_validate)
 
     profiles = commands.add_parser(
         "profiles",
-        help="list the Modbus register profiles: built-in and loaded, with their settings",
-        description="List the built-in Modbus register profiles and those of a depot file's "
-        "`profiles:` (--config) or of profile files and folders given here, with their settings; "
-        "exit 1 if a profile has a problem (each named by file, line and setting).",
+        help="列出 Modbus 寄存器配置：内置的和载入的，以及它们的设置",
+        description="列出内置的 Modbus 寄存器配置，以及库点配置文件 `profiles:` 中的（--config）"
+        "或这里给出的配置文件和文件夹中的，连同它们的设置；"
+        "有配置出问题时以 1 退出（每处问题写明文件、行号和设置）。",
     )
-    profiles.add_argument("--config", type=Path, default=None, help="a depot file: list its profiles too")
-    profiles.add_argument("paths", nargs="*", type=Path, help="profile files or folders of them")
+    profiles.add_argument("--config", type=Path, default=None, help="库点配置文件：也列出其中的寄存器配置")
+    profiles.add_argument("paths", nargs="*", type=Path, help="寄存器配置文件，或放这些文件的文件夹")
     profiles.set_defaults(func=cmd_profiles)
 
 
@@ -75,15 +80,15 @@ def cmd_check_schemas(args: argparse.Namespace) -> int:
     for name, text in rendered_schemas().items():
         path = target / name
         if not path.is_file():
-            stale.append(f"{path}: missing")
+            stale.append(f"{path}: 缺少此文件")
         elif path.read_text(encoding="utf-8") != text:
-            stale.append(f"{path}: differs from the models")
+            stale.append(f"{path}: 与模型不一致")
     for line in stale:
         print(line, file=sys.stderr)
     if stale:
-        print("run `grainlink protocols export-schemas` to regenerate", file=sys.stderr)
+        print("请运行 `grainlink protocols export-schemas` 重新生成", file=sys.stderr)
         return 1
-    print(f"{target}: all schema files match the models")
+    print(f"{target}: 全部 Schema 文件与模型一致")
     return 0
 
 
@@ -96,7 +101,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             payload = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
         except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            print(f"{path}: 读不了：{os_reason(exc)}", file=sys.stderr)
             failures += 1
             continue
         try:
@@ -106,7 +111,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for field, reason in exc.problems:
                 print(f"{path}: {field + ': ' if field else ''}{reason}", file=sys.stderr)
             continue
-        print(f"{path}: ok ({message.SCHEMA_ID})")
+        print(f"{path}: 通过（{message.SCHEMA_ID}）")
     return 1 if failures else 0
 
 
@@ -115,16 +120,16 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         from protocols.depot.loader import ConfigErrors, parse_depot_config, read_profile_files
         from protocols.modbus.profiles import BUILTIN_PROFILES, describe_profile, read_profiles_yaml
     except ImportError as exc:
-        print(f"register profiles are not available: {exc}", file=sys.stderr)
+        print(f"寄存器配置不可用：{exc}", file=sys.stderr)
         return 1
-    rows = [(name, "built-in", profile) for name, profile in sorted(BUILTIN_PROFILES.items())]
+    rows = [(name, BUILT_IN, profile) for name, profile in sorted(BUILTIN_PROFILES.items())]
     failures = 0
     config = getattr(args, "config", None)
     if config is not None:
         try:
             depot = parse_depot_config(config.read_text(encoding="utf-8"), str(config))
         except OSError as exc:
-            print(f"{config}: cannot read the file: {exc.strerror or exc}", file=sys.stderr)
+            print(f"{config}: 读不了文件：{os_reason(exc)}", file=sys.stderr)
             return 1
         except ConfigErrors as exc:
             print(exc, file=sys.stderr)
@@ -135,7 +140,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         try:
             files = read_profile_files(str(path))
         except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            print(f"{path}: 读不了：{os_reason(exc)}", file=sys.stderr)
             failures += 1
             continue
         for file, text in files:

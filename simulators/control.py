@@ -25,7 +25,7 @@ MAX_LINE = 64 * 1024
 def handle(depot: Any, request: Any) -> dict[str, Any]:
     """One control request → its reply (errors are replies too, never exceptions)."""
     if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
-        return {"ok": False, "error": 'a request is a JSON object with "cmd"'}
+        return {"ok": False, "error": '请求须为带 "cmd" 的 JSON 对象'}
     cmd = request["cmd"]
     try:
         if cmd == "inject":
@@ -35,7 +35,7 @@ def handle(depot: Any, request: Any) -> dict[str, Any]:
         if cmd == "expected_grain":
             granary = request.get("granary")
             if granary not in depot.world.piles:
-                return {"ok": False, "error": f"granary: no granary {granary!r}"}
+                return {"ok": False, "error": f"granary：没有仓房 {granary!r}"}
             grain = depot.expected_grain(granary)
             return {"ok": True, "grain": {str(c): v for c, v in grain.items()}}
         if cmd == "scan_all":
@@ -47,8 +47,8 @@ def handle(depot: Any, request: Any) -> dict[str, Any]:
                                   for a in depot.world.scenarios.all()]}
     except ScenarioError as exc:
         return {"ok": False, "error": str(exc)}
-    return {"ok": False, "error": f"cmd: unknown command {cmd!r} (inject, clear, "
-            "expected_grain, scan_all, status)"}
+    return {"ok": False, "error": f"cmd：未知命令 {cmd!r}（可用：inject、clear、"
+            "expected_grain、scan_all、status）"}
 
 
 class ControlServer:
@@ -71,7 +71,7 @@ class ControlServer:
                 try:
                     reply = handle(self.depot, json.loads(line))
                 except json.JSONDecodeError as exc:
-                    reply = {"ok": False, "error": f"not JSON: {exc.msg} at column {exc.colno}"}
+                    reply = {"ok": False, "error": f"不是 JSON：第 {exc.colno} 列，{exc.msg}"}
                 writer.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
                 await writer.drain()
         except (ConnectionError, ValueError):

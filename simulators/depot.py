@@ -37,8 +37,9 @@ class Endpoint:
     link: str | None = None
 
     def line(self) -> str:
-        text = f"device {self.bus}/{self.address} {self.profile} listening on {self.transport} {self.where}"
-        return text + (f" (link {self.link})" if self.link else "")
+        # The address stays the last word (before the link): scripts take the port from it.
+        text = f"设备 {self.bus}/{self.address} {self.profile} 监听 {self.transport} {self.where}"
+        return text + (f"（链接 {self.link}）" if self.link else "")
 
 
 def _utc_offset_h(timezone: str, at: datetime) -> float:

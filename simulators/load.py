@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from protocols.depot.loader import ConfigErrors, ConfigProblem, locate_setting, parse_depot_config
+from protocols.os_zh import os_reason
 from simulators.settings import SimulationSettings, SimulationSettingsError, parse_simulation
 
 
@@ -17,19 +18,19 @@ def scenario_problems(config: Any, s: Any) -> list[tuple[tuple, str]]:
     problems: list[tuple[tuple, str]] = []
     if hasattr(s, "granary"):
         if s.granary not in granaries:
-            return [(("granary",), f"no granary {s.granary!r} in this depot")]
+            return [(("granary",), f"本库点没有仓房 {s.granary!r}")]
         if hasattr(s, "cable"):
             layers = {c.cable: c.layers for c in granaries[s.granary].cable_list()}.get(s.cable)
             if layers is None:
-                problems.append((("cable",), f"granary {s.granary} has no cable {s.cable}"))
+                problems.append((("cable",), f"仓房 {s.granary} 没有电缆 {s.cable}"))
             elif hasattr(s, "layer") and s.layer > layers:
-                problems.append((("layer",), f"cable {s.cable} of {s.granary} has {layers} layers"))
+                problems.append((("layer",), f"{s.granary} 的电缆 {s.cable} 只有 {layers} 层"))
     if hasattr(s, "bus"):
         bus = buses.get(s.bus)
         if bus is None:
-            problems.append((("bus",), f"no bus {s.bus!r} in this depot"))
+            problems.append((("bus",), f"本库点没有总线 {s.bus!r}"))
         elif s.address not in {u.address for u in bus.units}:
-            problems.append((("address",), f"bus {s.bus} has no unit {s.address}"))
+            problems.append((("address",), f"总线 {s.bus} 上没有地址为 {s.address} 的分机"))
     return problems
 
 
@@ -44,17 +45,17 @@ def cross_check(config: Any, settings: SimulationSettings) -> list[tuple[tuple, 
                      for path, msg in scenario_problems(config, scenario)]
     for name in settings.serial_links:
         if getattr(buses.get(name), "kind", None) != "serial":
-            problems.append(((*root, "serial_links", name), f"{name!r} is not a serial bus"))
+            problems.append(((*root, "serial_links", name), f"{name!r} 不是串口总线"))
     for name in settings.tcp_ports:
         if getattr(buses.get(name), "kind", None) != "tcp":
-            problems.append(((*root, "tcp_ports", name), f"{name!r} is not a tcp bus"))
+            problems.append(((*root, "tcp_ports", name), f"{name!r} 不是 tcp 总线"))
     for code in settings.granaries:
         if code not in granaries:
-            problems.append(((*root, "granaries", code), f"no granary {code!r} in this depot"))
+            problems.append(((*root, "granaries", code), f"本库点没有仓房 {code!r}"))
     units = {f"{b.name}/{u.address}" for b in config.buses for u in b.units}
     for key in settings.devices:
         if key not in units:
-            problems.append(((*root, "devices", key), f"no unit {key!r} (write bus/address)"))
+            problems.append(((*root, "devices", key), f"没有分机 {key!r}（写成 总线/地址）"))
     return problems
 
 
@@ -78,5 +79,5 @@ def load_sim_depot(path: str | Path) -> tuple[Any, SimulationSettings]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigErrors([ConfigProblem(str(path), None, "(file)",
-                                          f"cannot read the depot file: {exc.strerror}")]) from None
+                                          f"读不了库点配置文件：{os_reason(exc)}")]) from None
     return parse_sim_depot(text, str(path))

@@ -71,7 +71,7 @@ class SimulationSettings(_Strict):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("start needs a time zone, e.g. 2026-11-01T00:00:00Z")
+            raise ValueError("start 须带时区，如 2026-11-01T00:00:00Z")
         return value.astimezone(UTC) if value is not None else None
 
     @field_validator("tcp_ports")
@@ -79,7 +79,7 @@ class SimulationSettings(_Strict):
     def _ports(cls, value: dict[str, int]) -> dict[str, int]:
         for bus, port in value.items():
             if not 0 <= port <= 65535:
-                raise ValueError(f"{bus}: port {port} is not 0..65535")
+                raise ValueError(f"{bus}：端口 {port} 不在 0..65535 之间")
         return value
 
     def climate_settings(self) -> ClimateSettings:
@@ -109,7 +109,7 @@ def parse_simulation(data: Any) -> SimulationSettings:
     if data is None:
         return SimulationSettings()
     if not isinstance(data, dict):
-        raise SimulationSettingsError([(root, f"must be a mapping, got {type(data).__name__}")])
+        raise SimulationSettingsError([(root, f"须为映射，而不是 {type(data).__name__}")])
     try:
         settings = SimulationSettings.model_validate(data)
     except ValidationError as exc:

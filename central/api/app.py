@@ -12,6 +12,7 @@ from central.api import system
 from central.api.advice_hook import AdviceSource, Advisor
 from central.api.errors import install_error_handlers
 from central.api.input_guard import InputGuard
+from central.api.openapi_zh import install as install_chinese_openapi
 from central.api.request_metrics import RequestMetrics
 from central.api.security_headers import SecurityHeaders
 
@@ -39,9 +40,9 @@ def create_app(settings, routes: Sequence[tuple[str, APIRouter]], *,
             app.state.pool.close()
 
     app = FastAPI(
-        title="grainlink central API",
+        title="grainlink 中心服务 API",
         version="1",
-        description="Grain conditions of reserve depots: depots, readings, alarms, lots.",
+        description="储备粮库粮情与业务：粮库、粮情数据、报警、货位、批次、账实核对、审批、整改、储备计划。",
         lifespan=lifespan,
         # Swagger UI and ReDoc would load their scripts from a CDN, which the pages' CSP
         # forbids and a depot network may not reach: /openapi.json describes the API.
@@ -58,4 +59,5 @@ def create_app(settings, routes: Sequence[tuple[str, APIRouter]], *,
     app.include_router(system.router)
     for prefix, router in routes:
         app.include_router(router, prefix=prefix)
+    install_chinese_openapi(app)
     return app

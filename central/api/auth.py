@@ -22,7 +22,7 @@ __all__ = [
     "depot_not_found",
 ]
 
-_bearer = HTTPBearer(auto_error=False, description="a token from `grainlink central user add`")
+_bearer = HTTPBearer(auto_error=False, description="由 `grainlink central user add` 生成的令牌")
 
 
 def _unauthorized(detail: str) -> HTTPException:

@@ -12,7 +12,7 @@ from central.api.history_range import HistoryRange
 from central.api.queries import probe_layers, registered_or_found_cables
 
 # Same readings as the aggregates hold: valid, not faulty, time plausible (flags bit 1).
-_RAW_GRAIN_FILTER = "g.temp_c IS NOT NULL AND NOT g.fault AND (g.flags & 1) = 0"
+_RAW_GRAIN_FILTER = "g.temp_x100 IS NOT NULL AND NOT g.fault AND (g.flags & 1) = 0"
 
 _AGG_TABLES = {"1h": ("grain_layer_hourly", "air_hourly"),
                "1d": ("grain_layer_daily", "air_daily")}
@@ -31,6 +31,9 @@ def _r2(expr: str) -> str:
 
 _POINT = f"""{_r2('min(t_min)')}, {_r2('max(t_max)')},
              {_r2('sum(t_sum) / nullif(sum(n), 0)')}, sum(n)::int"""
+# Raw rows are hundredths (migration 0060): exact integer min/max/sum, rounded in hundredths.
+_RAW_POINT = """min(t_min)::float8 / 100, max(t_max)::float8 / 100,
+             round(sum(t_sum)::float8 / nullif(sum(n), 0)) / 100, sum(n)::int"""
 
 
 def _grain_rows(conn, depot: str, granary: str, rng: HistoryRange) -> list[tuple]:
@@ -39,22 +42,25 @@ def _grain_rows(conn, depot: str, granary: str, rng: HistoryRange) -> list[tuple
         cables = registered_or_found_cables(conn, depot, granary)
         layers = probe_layers(cables)
         # One primary-key range scan per (cable, layer): ts is the last key column.
-        source = f"""(SELECT g.ts AS b, g.layer, g.temp_c AS t_min, g.temp_c AS t_max,
-                             g.temp_c AS t_sum, 1 AS n
+        # Stored in hundredths (migration 0060): min/max/sum in integers, °C at the end.
+        source = f"""(SELECT g.ts AS b, g.layer, g.temp_x100 AS t_min, g.temp_x100 AS t_max,
+                             g.temp_x100 AS t_sum, 1 AS n
                       FROM unnest(%s::int[]) AS c(cable) CROSS JOIN unnest(%s::int[]) AS l(layer)
                       JOIN grain_readings g ON g.depot = %s AND g.granary = %s
                            AND g.cable = c.cable AND g.layer = l.layer
                            AND g.ts >= %s AND g.ts < %s
                       WHERE {_RAW_GRAIN_FILTER}) s"""
         params = [[c[0] for c in cables], layers, depot, granary, rng.start, rng.end]
+        point = _RAW_POINT
     else:
         source = f"""(SELECT bucket AS b, layer, temp_min AS t_min, temp_max AS t_max,
                              temp_sum AS t_sum, n
                       FROM {_AGG_TABLES[rng.bucket][0]}
                       WHERE depot = %s AND granary = %s AND bucket >= %s AND bucket < %s) s"""
         params = [depot, granary, rng.start, rng.end]
+        point = _POINT
     return conn.execute(
-        f"""SELECT {_utc_text('b')}, layer, {_POINT} FROM {source}
+        f"""SELECT {_utc_text('b')}, layer, {point} FROM {source}
             GROUP BY GROUPING SETS ((b, layer), (b)) ORDER BY b, layer NULLS FIRST""",
         params,
     ).fetchall()

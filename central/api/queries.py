@@ -31,34 +31,11 @@ def depot_state(stored: str, last_seen: datetime | None, now: datetime,
     return stored
 
 
-def _has_table(conn, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
-
-
 def depot_row(conn, depot: str) -> dict | None:
     cur = conn.cursor(row_factory=dict_row)
     return cur.execute(
         f"SELECT d.*, {_REGION_CODE} AS region_code FROM depots d WHERE d.code = %s", (depot,)
     ).fetchone()
-
-
-def depot_list(conn, where: str, params: list, offline_after_s: float) -> list[dict]:
-    alarms = (
-        "(SELECT count(*) FROM alarms a WHERE a.depot = d.code AND a.state = 'active')"
-        if _has_table(conn, "alarms") else "0"
-    )
-    sql = f"""
-        SELECT d.code AS depot, d.name, {_REGION_CODE} AS region, d.state, d.last_seen,
-               (SELECT count(*) FROM granaries g WHERE g.depot = d.code AND g.active)
-                   AS granaries,
-               {alarms} AS active_alarms
-        FROM depots d WHERE {where}
-        ORDER BY d.code"""
-    rows = conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
-    now = datetime.now(UTC)
-    for row in rows:
-        row["state"] = depot_state(row["state"], row["last_seen"], now, offline_after_s)
-    return rows
 
 
 def depot_detail(row: dict, offline_after_s: float) -> dict:
@@ -140,7 +117,7 @@ def granary_latest(conn, depot: str, granary: str) -> dict:
     cables = registered_or_found_cables(conn, depot, granary)
     layers = probe_layers(cables)
     rows = conn.execute(
-        """SELECT c.cable, last.ts, r.layer, r.temp_c, r.fault
+        """SELECT c.cable, last.ts, r.layer, r.temp_x100::float8 / 100, r.fault
            FROM unnest(%s::int[]) AS c(cable)
            JOIN LATERAL (SELECT max(lt.ts) AS ts FROM unnest(%s::int[]) AS l(layer)
                          CROSS JOIN LATERAL (

@@ -105,7 +105,7 @@ class GranaryHistory(BaseModel):
 
 
 class DepotDetail(BaseModel):
-    """The registered layout (grainlink.layout/1, every key of it) plus the depot's state."""
+    """登记的仓房布局（grainlink.layout/1 的全部键）及粮库状态。"""
     model_config = ConfigDict(extra="allow")
     depot: str
     name: str | None = None
@@ -117,7 +117,7 @@ class DepotDetail(BaseModel):
     last_seen: str | None
     clock_skew_s: float | None
     clock_flagged: bool | None
-    timezone: str = Field("Asia/Shanghai", description="the depot's IANA time zone (times staff read)")
+    timezone: str = Field("Asia/Shanghai", description="粮库的 IANA 时区（用于给工作人员显示时间）")
 
 
 class ThresholdChange(BaseModel):
@@ -130,11 +130,11 @@ class ThresholdChange(BaseModel):
 class ThresholdsAnswer(BaseModel):
     depot: str
     granary: str | None
-    overrides: dict[str, Any] = Field(description="the settings changed here")
-    effective: dict[str, Any] = Field(description="defaults, then depot, then granary")
-    changes: list[ThresholdChange] = Field(description="newest first: who, when, old, new")
+    overrides: dict[str, Any] = Field(description="在此级别修改过的设置")
+    effective: dict[str, Any] = Field(description="依次叠加默认值、粮库级、仓房级后的生效值")
+    changes: list[ThresholdChange] = Field(description="最新的在前：修改人、时间、原值、新值")
     floor: dict[str, Any] = Field(default_factory=dict,
-                                  description="the province's floor: no setting may be looser")
+                                  description="全省底线：任何设置都不得比它宽松")
 
 
 class Alarm(BaseModel):
@@ -236,7 +236,7 @@ class GranaryReport(BaseModel):
 
 
 class LotReport(BaseModel):
-    lot: dict[str, Any] = Field(description="as GET /lots/{lot} answers it")
+    lot: dict[str, Any] = Field(description="与 GET /lots/{lot} 的应答相同")
     ledger: list[dict[str, Any]]
 
 

@@ -3,40 +3,58 @@ own scripts, shows its pages in no frame of another site, and never guesses a ty
 
 Styles may be inline (the printable reports and the component library set them); scripts
 may not. Images, video and workers may come from `blob:`/`data:` URLs the pages make
-themselves (camera stills, HLS video, chart exports)."""
+themselves (camera stills, HLS video, chart exports). Live view's playlists and fragments come
+from the page's own origin, or from the media server's when GRAINLINK_LIVE_HLS_BASE names
+another host (central/cameras/hls_base.py): only then is that one origin added to connect-src
+(hls.js and the player fetch them) and media-src (a browser's own HLS, Safari's)."""
 
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
-    "worker-src 'self' blob:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
+from central.cameras.hls_base import hls_base, hls_origin
 
-HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+
+def content_security_policy(video_origin: str | None = None) -> str:
+    """The policy; `video_origin` (an origin checked by hls_origin) may serve live video."""
+    video = f" {video_origin}" if video_origin else ""
+    return "; ".join((
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        f"media-src 'self' blob:{video}",
+        "worker-src 'self' blob:",
+        f"connect-src 'self'{video}",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ))
+
+
+def security_headers(video_origin: str | None = None) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(video_origin),
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+HEADERS = security_headers()  # with live video on the pages' own origin (the default)
 
 
 class SecurityHeaders:
-    """ASGI middleware adding `HEADERS` to every HTTP answer that does not set them itself."""
+    """ASGI middleware adding the security headers to every HTTP answer that does not set them
+    itself. The live-video origin is read once, when the app starts (Starlette builds its
+    middleware then), so an unusable GRAINLINK_LIVE_HLS_BASE stops the start with its reason."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, environ: dict[str, str] | None = None) -> None:
         self.app = app
+        self.headers = security_headers(hls_origin(hls_base(environ)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,7 +64,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
             await send(message)
 

@@ -16,7 +16,7 @@ log = logging.getLogger("central.api")
 
 @router.get("/healthz", tags=["system"], response_model=Health,
             responses={503: {"model": ErrorDetail, "description": "数据库不可用"}},
-            summary="liveness and database check (no auth)")
+            summary="存活与数据库检查（无需认证）")
 def healthz(request: Request):
     try:
         with request.app.state.pool.connection(timeout=3) as conn:
@@ -28,7 +28,7 @@ def healthz(request: Request):
     return {"status": "ok", "database": "ok"}
 
 
-@router.get("/metrics", tags=["system"], summary="Prometheus metrics (text format)",
+@router.get("/metrics", tags=["system"], summary="Prometheus 指标（文本格式）",
             response_class=PlainTextResponse,
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics():

@@ -48,6 +48,11 @@ class Decision:
     by: str
 
 
+def decided_refusal(state: str) -> str:
+    """The 409 message for a request already decided."""
+    return f"该申请已{'批准' if state == APPROVED else '驳回'}，不能再次审批"
+
+
 def decide(kind: str, state: str, requested_by: str, user: str, roles: Iterable[str],
            approve: bool) -> Decision:
     """Approve or reject a request; the requester never decides their own request."""
@@ -58,5 +63,5 @@ def decide(kind: str, state: str, requested_by: str, user: str, roles: Iterable[
         names = "、".join(sorted(entitled))
         raise Refused(403, f"审批{KIND_NAMES.get(kind, kind)}需要以下岗位之一：{names}")
     if state != PENDING:
-        raise Refused(409, f"该申请已{'批准' if state == APPROVED else '驳回'}，不能再次审批")
+        raise Refused(409, decided_refusal(state))
     return Decision(APPROVED if approve else REJECTED, user)

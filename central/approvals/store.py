@@ -1,7 +1,12 @@
 """Approval requests in the database: created by the routes of the actions that need four
 eyes, listed in the caller's scope, decided once. Approving runs the request's action in the
 same transaction (central/approvals/actions.py): when the action is refused now (the lot was
-settled meanwhile, the granary filled up), nothing is decided and the refusal is answered."""
+settled meanwhile, the granary filled up), nothing is decided and the refusal is answered.
+
+Requests (`approval_requests`) and decisions (`approval_decisions`, keyed by the request's
+id) are separate append-only records (migration 0080); the view `approvals` joins them. The
+decision's key, not a lock, makes a request decided once: of two concurrent decisions the
+second finds the key taken, and its transaction (its action included) rolls back."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from decimal import Decimal
 
 from psycopg.rows import dict_row
 
-from central.approvals.rules import KIND_NAMES, PENDING, decide
+from central.approvals.rules import KIND_NAMES, PENDING, Refused, decide, decided_refusal
 from central.users import User
 
 FIELDS = ("id", "kind", "depot", "region", "subject", "payload", "reason", "requested_by",
@@ -28,12 +33,13 @@ def _plain(value):
 
 def request(conn, kind: str, user: str, subject: str, payload: dict, reason: str | None,
             *, depot: str | None = None, region: str | None = None) -> dict:
-    return conn.cursor(row_factory=dict_row).execute(
-        """INSERT INTO approvals (kind, depot, region, subject, payload, reason, requested_by)
-           VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING *""",
+    new_id = conn.execute(
+        """INSERT INTO approval_requests (kind, depot, region, subject, payload, reason, requested_by)
+           VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
         (kind, depot, region, subject,
          json.dumps({k: _plain(v) for k, v in payload.items()}, ensure_ascii=False), reason, user),
-    ).fetchone()
+    ).fetchone()[0]
+    return get(conn, new_id)
 
 
 def pending_answer(row: dict) -> dict:
@@ -42,9 +48,9 @@ def pending_answer(row: dict) -> dict:
             "message": f"{KIND_NAMES.get(row['kind'], row['kind'])}申请已提交，待另一位有权限的人员审批"}
 
 
-def get(conn, approval_id: int, *, lock: bool = False) -> dict | None:
-    sql = "SELECT * FROM approvals WHERE id = %s" + (" FOR UPDATE" if lock else "")
-    return conn.cursor(row_factory=dict_row).execute(sql, (approval_id,)).fetchone()
+def get(conn, approval_id: int) -> dict | None:
+    return conn.cursor(row_factory=dict_row).execute(
+        "SELECT * FROM approvals WHERE id = %s", (approval_id,)).fetchone()
 
 
 def in_scope(row: dict, user: User, visible_depot, covers_region) -> bool:
@@ -53,32 +59,24 @@ def in_scope(row: dict, user: User, visible_depot, covers_region) -> bool:
     return row["region"] is not None and covers_region(user, row["region"])
 
 
-def listing(conn, state: str | None, depot_where: str, params: list, region_codes_ok,
-            limit: int = 500) -> list[dict]:
-    """Requests of depots in scope (by SQL) and of regions the caller's scope holds."""
-    cond = ["(a.depot IS NULL OR a.depot IN (SELECT d.code FROM depots d WHERE " + depot_where + "))"]
-    args = list(params)
-    if state:
-        cond.append("a.state = %s")
-        args.append(state)
-    rows = conn.cursor(row_factory=dict_row).execute(
-        f"SELECT a.* FROM approvals a WHERE {' AND '.join(cond)} ORDER BY a.id DESC LIMIT %s",
-        [*args, limit]).fetchall()
-    return [r for r in rows if r["depot"] is not None or region_codes_ok(r["region"])]
-
-
 def decide_and_apply(conn, row: dict, user: User, approve: bool, note: str | None, execute) -> dict:
-    """Lock, decide by the four-eyes rules, run the action when approved, record it all."""
-    row = get(conn, row["id"], lock=True)
+    """Decide by the four-eyes rules, run the action when approved, record the decision.
+    The state read first only answers the common case early (409); the decision's key is
+    what refuses a second decision that raced past that read."""
+    row = get(conn, row["id"])
     decision = decide(row["kind"], row["state"], row["requested_by"], user.name, user.roles, approve)
     result = execute(conn, row, user) if decision.state != PENDING and approve else None
-    return conn.cursor(row_factory=dict_row).execute(
-        """UPDATE approvals SET state = %s, decided_by = %s, decided_at = now(), note = %s,
-                                result = %s
-           WHERE id = %s AND state = 'pending' RETURNING *""",
-        (decision.state, user.name, note,
-         json.dumps(result, ensure_ascii=False, default=_plain) if result is not None else None,
-         row["id"])).fetchone()
+    recorded = conn.execute(
+        """INSERT INTO approval_decisions (approval_id, state, decided_by, note, result)
+           VALUES (%s, %s, %s, %s, %s) ON CONFLICT (approval_id) DO NOTHING RETURNING approval_id""",
+        (row["id"], decision.state, user.name, note,
+         json.dumps(result, ensure_ascii=False, default=_plain) if result is not None else None),
+    ).fetchone()
+    if recorded is None:
+        # another decision committed meanwhile: the caller rolls back this one's action
+        other = get(conn, row["id"])
+        raise Refused(409, decided_refusal(other["state"]))
+    return get(conn, row["id"])
 
 
 def answer(row: dict) -> dict:

@@ -20,14 +20,17 @@ from dataclasses import dataclass
 IMPLAUSIBLE_TIME = 1
 CLOCK_SKEWED = 2
 
+# Grain temperatures are stored in hundredths (temp_x100 smallint, migration 0060); the
+# aggregates give °C in double precision, from exact integer sums.
+_GRAIN_VALUES = """min(temp_x100)::float8 / 100 AS temp_min, max(temp_x100)::float8 / 100 AS temp_max,
+           avg(temp_x100::float8) / 100 AS temp_mean, sum(temp_x100)::float8 / 100 AS temp_sum,
+           count(temp_x100) AS n"""
 # Sums in double precision: a real (float4) sum of a day of a layer loses the second decimal.
-_GRAIN_VALUES = """min(temp_c) AS temp_min, max(temp_c) AS temp_max,
-           avg(temp_c::float8) AS temp_mean, sum(temp_c::float8) AS temp_sum, count(temp_c) AS n"""
 _AIR_VALUES = """min(temp_c) AS temp_min, max(temp_c) AS temp_max,
            avg(temp_c::float8) AS temp_mean, sum(temp_c::float8) AS temp_sum, count(temp_c) AS n,
            min(rh_pct) AS rh_min, max(rh_pct) AS rh_max, avg(rh_pct::float8) AS rh_mean,
            sum(rh_pct::float8) AS rh_sum, count(rh_pct) AS rh_n"""
-_GRAIN_WHERE = f"temp_c IS NOT NULL AND NOT fault AND (flags & {IMPLAUSIBLE_TIME}) = 0"
+_GRAIN_WHERE = f"temp_x100 IS NOT NULL AND NOT fault AND (flags & {IMPLAUSIBLE_TIME}) = 0"
 _AIR_WHERE = f"(flags & {IMPLAUSIBLE_TIME}) = 0"
 
 
@@ -68,6 +71,7 @@ AGGREGATES: list[Aggregate] = [
 ]
 
 READING_TABLES = ("grain_readings", "air_readings")
+GRAIN_AGGREGATES = tuple(a.name for a in AGGREGATES if a.source == "grain_readings")
 
 
 def quote_literal(text: str) -> str:

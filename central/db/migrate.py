@@ -51,10 +51,10 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     for path in sorted(directory.glob("*.sql")):
         match = _FILE_RE.match(path.name)
         if not match:
-            raise MigrationError(f"{path}: name must be NNNN_lowercase_name.sql")
+            raise MigrationError(f"{path}：文件名须为 NNNN_小写名称.sql")
         version = int(match.group(1))
         if version in found or version >= STORAGE_VERSION:
-            raise MigrationError(f"{path}: version {version} is used twice or reserved")
+            raise MigrationError(f"{path}：版本号 {version} 重复或为保留值")
         found[version] = Migration(version, match.group(2), path.read_text(encoding="utf-8"))
     return [found[v] for v in sorted(found)]
 
@@ -81,8 +81,8 @@ def storage_path(conn, settings) -> str:
     if problem is None:
         return "timescale"
     if mode == "on":
-        raise MigrationError(f"timescale=on cannot be met: {problem}")
-    log.warning("using plain PostgreSQL storage (timescale=auto): %s", problem)
+        raise MigrationError(f"timescale=on 无法满足：{problem}")
+    log.warning("改用普通 PostgreSQL 存储（timescale=auto）：%s", problem)
     return "plain"
 
 
@@ -96,19 +96,25 @@ def _run(conn, sql: str, what: str) -> None:
     try:
         conn.execute(sql)
     except psycopg.Error as exc:
-        raise MigrationError(f"{what}: {str(exc).strip()}") from exc
+        raise MigrationError(f"{what}：{str(exc).strip()}") from exc
 
 
-def _apply_files(conn, migrations: list[Migration], applied: dict) -> list[str]:
+def _apply_files(conn, migrations: list[Migration], applied: dict, path: str) -> list[str]:
     done = []
     for m in migrations:
         if m.version in applied:
             if applied[m.version][1] != m.checksum:
-                log.warning("migration %04d_%s changed after it was applied; not re-run",
+                log.warning("迁移 %04d_%s 在应用后被修改过，不会重新执行",
                             m.version, m.name)
             continue
+        # What a file cannot do on a hypertable (timescale.before_migration) runs first,
+        # outside the file's transaction; the storage step then runs again.
+        before = timescale.before_migration(conn, m.version) if path == "timescale" else []
+        if before:
+            _run_each_autocommit(conn, before, f"迁移 {m.version:04d}（TimescaleDB 转换）")
+            done.append(f"{m.version:04d}_{m.name}: TimescaleDB conversion")
         with conn.transaction():
-            _run(conn, m.sql, f"migration {m.version:04d}_{m.name}.sql")
+            _run(conn, m.sql, f"迁移 {m.version:04d}_{m.name}.sql")
             conn.execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                 (m.version, m.name, m.checksum),
@@ -124,21 +130,25 @@ def _chosen_path(conn, settings, applied: dict) -> str:
     return recorded[0].removeprefix("storage_") if recorded else storage_path(conn, settings)
 
 
-def _apply_storage(conn, path: str, settings, applied: dict) -> list[str]:
+def _apply_storage(conn, path: str, settings, applied: dict, force: bool = False) -> list[str]:
     recorded = applied.get(STORAGE_VERSION)
     statements = storage_statements(path, settings)
     name = f"storage_{path}"
     checksum = hashlib.sha256("\n;\n".join(statements).encode()).hexdigest()
-    if recorded == (name, checksum):
+    if recorded == (name, checksum) and not force:
         return []
     if path == "timescale":
         # Some TimescaleDB DDL (continuous aggregates, policies) refuses to run inside a
-        # transaction block; every statement is idempotent, so run each on its own.
-        _run_each_autocommit(conn, statements, name)
+        # transaction block; every statement is idempotent, so run each on its own. Then
+        # fill any aggregate a conversion rebuilt (before_migration).
+        head, policies = timescale.split_before_policies(statements)
+        _run_each_autocommit(conn, head, name)
+        _run_each_autocommit(conn, timescale.rebuild_followup(conn), f"{name}（重建聚合）")
+        _run_each_autocommit(conn, policies, f"{name}（刷新策略）")
     else:
         with conn.transaction():
             for i, sql in enumerate(statements):
-                _run(conn, sql, f"{name} statement {i + 1}")
+                _run(conn, sql, f"{name} 第 {i + 1} 条语句")
     with conn.transaction():
         conn.execute(
             "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s) "
@@ -156,7 +166,7 @@ def _run_each_autocommit(conn, statements: list[str], name: str) -> None:
         conn.autocommit = True
     try:
         for i, sql in enumerate(statements):
-            _run(conn, sql, f"{name} statement {i + 1}")
+            _run(conn, sql, f"{name} 第 {i + 1} 条语句")
     finally:
         if not was:
             conn.autocommit = False
@@ -187,10 +197,11 @@ def _migrate_locked(conn, migrations: list[Migration], settings) -> list[str]:
         applied = _applied(conn)
         # Decided first, so that timescale=on on a server that cannot offer it changes nothing.
         path = _chosen_path(conn, settings, applied)
-        done = _apply_files(conn, migrations, applied)
-        done += _apply_storage(conn, path, settings, _applied(conn))
+        done = _apply_files(conn, migrations, applied, path)
+        converted = any(item.endswith("TimescaleDB conversion") for item in done)
+        done += _apply_storage(conn, path, settings, _applied(conn), force=converted)
         for item in done:
-            log.info("applied %s", item)
+            log.info("已应用 %s", item)
         return done
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))

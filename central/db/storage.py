@@ -19,8 +19,8 @@ from central.db.pool import connect
 
 log = logging.getLogger("central.db.storage")
 
-PRELOAD_FIX = ("add the line shared_preload_libraries = 'timescaledb' to postgresql.conf "
-               "(keep any libraries already listed there, comma-separated) and restart PostgreSQL")
+PRELOAD_FIX = ("在 postgresql.conf 中加入一行 shared_preload_libraries = 'timescaledb'"
+               "（已列出的库请保留，用逗号分隔），然后重启 PostgreSQL")
 STORAGE_VERSION = 9000
 
 
@@ -48,7 +48,7 @@ def timescale_problem(conn) -> str | None:
         return None
     if not conn.execute("SELECT 1 FROM pg_available_extensions "
                         "WHERE name = 'timescaledb'").fetchone():
-        return "the timescaledb extension is not installed on this PostgreSQL server"
+        return "此 PostgreSQL 服务器未安装 timescaledb 扩展"
     # pg_settings leaves out what this role may not read (shared_preload_libraries needs
     # pg_read_all_settings): unknown then, and the probe on its own connection decides.
     row = conn.execute("SELECT setting FROM pg_settings "
@@ -56,14 +56,14 @@ def timescale_problem(conn) -> str | None:
     preload = row[0] if row else None
     if preload is not None and "timescaledb" not in [p.strip().strip('"')
                                                       for p in preload.split(",")]:
-        return ("timescaledb is installed but not preloaded (shared_preload_libraries = "
-                f"'{preload}'): {PRELOAD_FIX}")
+        return ("timescaledb 已安装但未预加载（当前 shared_preload_libraries = "
+                f"'{preload}'）：{PRELOAD_FIX}")
     try:
         with _separate_connection(conn) as probe:
             probe.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
             probe.rollback()
     except psycopg.Error as exc:
-        return f"timescaledb is installed but cannot be enabled here: {str(exc).strip()}"
+        return f"timescaledb 已安装，但无法在此数据库中启用：{str(exc).strip()}"
     return None
 
 

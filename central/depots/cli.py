@@ -9,36 +9,36 @@ import sys
 def register_depot(subparsers) -> None:
     """Add the `depot` subcommand group to central's subparsers."""
     depot = subparsers.add_parser(
-        "depot", help="provisioned depots and layouts kept aside: add, list, approve, dismiss",
-        description="Central learns each depot's code and region from provisioning; a layout "
-                    "that disagrees waits here for a supervisor.")
-    depot.add_argument("--settings", metavar="FILE", help="settings file (YAML)")
+        "depot", help="登记的库点和暂存的布局：登记、列出、批准、驳回",
+        description="中心从部署登记得知每个库点的代码和所属地区；与之不符的布局"
+                    "暂存在这里，等待主管处理。")
+    depot.add_argument("--settings", metavar="FILE", help="设置文件（YAML）")
     depot.set_defaults(func=lambda _a: (depot.print_help(), 2)[1])
     actions = depot.add_subparsers(dest="depot_command", metavar="ACTION")
 
-    add = actions.add_parser("add", help="register a depot code in its county")
-    add.add_argument("code", help="the depot code (its broker user name)")
+    add = actions.add_parser("add", help="在所属县登记一个库点代码")
+    add.add_argument("code", help="库点代码（即它在消息服务器上的用户名）")
     add.add_argument("--region", required=True, metavar="COUNTY_CODE",
-                     help="6-digit county code, e.g. 430102 (province and city follow from it)")
-    add.add_argument("--name", help="the depot's name, e.g. 长沙第一粮库")
+                     help="6 位县级行政区划代码，如 430102（省、市由它推出）")
+    add.add_argument("--name", help="库点名称，如 长沙第一粮库")
     add.add_argument("--update", action="store_true",
-                     help="move an already registered depot to this region")
+                     help="把已登记的库点改到这个地区")
     add.add_argument("--source", choices=("cli", "inventory"), default="cli",
                      help=argparse.SUPPRESS)  # the Ansible central role says "inventory"
     add.set_defaults(func=_add)
 
-    lst = actions.add_parser("list", help="registered depots, or with --pending the layouts kept aside")
-    lst.add_argument("--pending", action="store_true", help="layouts waiting for a supervisor")
-    lst.add_argument("--all", action="store_true", help="with --pending: also those settled")
+    lst = actions.add_parser("list", help="已登记的库点；加 --pending 则列出暂存的布局")
+    lst.add_argument("--pending", action="store_true", help="等待主管处理的布局")
+    lst.add_argument("--all", action="store_true", help="与 --pending 同用：也列出已处理的")
     lst.set_defaults(func=_list)
 
-    approve = actions.add_parser("approve", help="approve a pending layout: register the depot "
-                                 "with its region and apply it")
-    approve.add_argument("id", type=int, help="the pending layout's id (list --pending)")
+    approve = actions.add_parser("approve", help="批准一个待处理布局：按其地区登记库点"
+                                 "并应用该布局")
+    approve.add_argument("id", type=int, help="待处理布局的编号（见 list --pending）")
     approve.set_defaults(func=_approve)
 
-    dismiss = actions.add_parser("dismiss", help="dismiss a pending layout (it changes nothing)")
-    dismiss.add_argument("id", type=int)
+    dismiss = actions.add_parser("dismiss", help="驳回一个待处理布局（不做任何改动）")
+    dismiss.add_argument("id", type=int, help="待处理布局的编号（见 list --pending）")
     dismiss.set_defaults(func=_dismiss)
 
 

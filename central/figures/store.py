@@ -1,6 +1,7 @@
 """Key figures of domain.md §11 for a scope (a region or a depot) and a period, from the
-pre-aggregated tables where the data is large (`stock_month`, the hourly scan aggregate) and
-from the records themselves where it is small (settlements, counts, batches, alarms).
+monthly pre-aggregated tables (flows, settlements, counts, batches, scans; for a whole region
+their `_region` rollups, so a province reads a few thousand rows) and from the records
+themselves where they are few (alarms, energy entries, depots online).
 
 Definitions (each figure names its parts so a supervisor can recompute it by hand):
 - natural-loss rate: Σ natural loss / Σ intake of the lots settled (cleared out) in the period;
@@ -11,10 +12,11 @@ Definitions (each figure names its parts so a supervisor can recompute it by han
 - intake refusals: batches arriving in the period that were refused, or sent to pretreatment;
 - alarm response: mean minutes from opening to acknowledgement, and to clearing, of the
   alarms opened in the period;
-- data completeness: granary-hours with a scan / granary-hours expected (by the expected scan
-  interval) up to now, for scopes of up to `figures_completeness_max_depots` depots (a region's
-  year of hourly scans is too much to count on request: ask per depot); online rate: depots
-  online now / depots in scope;
+- data completeness: granary-hours with a scan / granary-hours expected (active granaries ×
+  hours of the period up to the completeness job's `through`, by the expected scan interval),
+  for any scope, from `scan_month` per depot or, for a whole region, `scan_month_region` and
+  `granaries_region` (central/figures/completeness.py); online rate: depots online now /
+  depots in scope;
 - energy per tonne: kWh entered for the period's months / tonnes handled (in + out).
 """
 
@@ -22,8 +24,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import psycopg
-
+from central.figures.completeness import expected_hours
 from central.figures.periods import Period, ratio_pct
 
 
@@ -48,37 +49,66 @@ def flows_sql(region: str | None) -> str:
     return ("SELECT * FROM stock_month_region WHERE left(region, length(%(region)s)) = %(region)s")
 
 
+def monthly(table: str, region: str | None) -> str:
+    """FROM and WHERE of a monthly figures table for the period: its `_region` rollup when the
+    scope is a whole region (migration 0080), the depots' rows otherwise."""
+    if region is None:
+        return f"FROM {table} WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s"
+    return (f"FROM {table}_region WHERE left(region, length(%(region)s)) = %(region)s"
+            " AND month >= %(start)s AND month < %(end)s")
+
+
+def completeness_sql(region: str | None) -> str:
+    """Active granaries (g) and granary-hours received (q) of the scope: from the region
+    rollups when the scope is a whole region, per depot otherwise."""
+    if region is None:
+        return """g AS (SELECT count(*) FROM granaries WHERE depot IN (SELECT code FROM sd) AND active),
+        q AS (SELECT coalesce(sum(granary_hours), 0) FROM scan_month
+              WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s),"""
+    return """g AS (SELECT coalesce(sum(granaries), 0) FROM granaries_region
+              WHERE left(region, length(%(region)s)) = %(region)s),
+        q AS (SELECT coalesce(sum(granary_hours), 0) FROM scan_month_region
+              WHERE left(region, length(%(region)s)) = %(region)s AND month >= %(start)s AND month < %(end)s),"""
+
+
 def figures(conn, depots: list[str], period: Period, scan_interval_s: float,
-            now: datetime | None = None, completeness_max_depots: int = 50,
-            region: str | None = None) -> dict:
+            now: datetime | None = None, region: str | None = None) -> dict:
     now = now or datetime.now(UTC)
     p = {"depots": depots, "start": period.start, "end": period.end, "region": region}
+    # a whole region's depots by their region code: the list of thousands of codes is then
+    # neither hashed per table nor needed at all
+    in_scope = ("SELECT code FROM sd" if region is None else
+                "SELECT d.code FROM depots d WHERE left(coalesce(d.county, d.city, d.province, ''),"
+                " length(%(region)s)) = %(region)s")
+    depot_list = ("sd AS MATERIALIZED (SELECT DISTINCT unnest(%(depots)s::text[]) AS code),"
+                  if region is None else "")
     # one statement: one round trip and one snapshot for every figure of the scope
     (in_t, out_t, loss_t, settled, q_in, natural, accidents, counted, agreeing, arrived, accepted,
-     refused, pretreated, cycle_h, opened, acked, cleared, ack_min, clear_min, online, kwh) = _one(conn, f"""
-        WITH sd AS MATERIALIZED (SELECT DISTINCT unnest(%(depots)s::text[]) AS code),
+     refused, pretreated, cycle_h, opened, acked, cleared, ack_min, clear_min, online, kwh,
+     granaries, received, through) = _one(conn, f"""
+        WITH {depot_list}
         f AS (SELECT sum(in_t), sum(out_t), sum(loss_t) FROM ({flows_sql(region)}) x
               WHERE month >= %(start)s AND month < %(end)s),
         s AS (SELECT coalesce(sum(lots), 0), sum(quantity_in_t), sum(natural_loss_t), coalesce(sum(accidents), 0)
-              FROM settlement_month WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s),
-        c AS (SELECT coalesce(sum(counted), 0), coalesce(sum(agreeing), 0) FROM count_month
-              WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s),
+              {monthly("settlement_month", region)}),
+        c AS (SELECT coalesce(sum(counted), 0), coalesce(sum(agreeing), 0) {monthly("count_month", region)}),
         b AS (SELECT coalesce(sum(arrived), 0), coalesce(sum(accepted), 0), coalesce(sum(refused), 0),
                      coalesce(sum(pretreated), 0),
                      sum(cycle_h_sum) FILTER (WHERE direction = 'in')
                          / nullif(sum(cycle_n) FILTER (WHERE direction = 'in'), 0)
-              FROM batch_month WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s),
+              {monthly("batch_month", region)}),
         a AS (SELECT count(*), count(acknowledged_at), count(cleared_at),
                      avg(extract(epoch FROM acknowledged_at - opened_at) / 60),
                      avg(extract(epoch FROM cleared_at - opened_at) / 60)
-              FROM alarms WHERE depot IN (SELECT code FROM sd) AND opened_at >= %(start)s AND opened_at < %(end)s),
-        o AS (SELECT count(*) FILTER (WHERE state = 'online') FROM depots WHERE code IN (SELECT code FROM sd)),
+              FROM alarms WHERE depot IN ({in_scope}) AND opened_at >= %(start)s AND opened_at < %(end)s),
+        o AS (SELECT count(*) FILTER (WHERE state = 'online') FROM depots WHERE code IN ({in_scope})),
         e AS (SELECT sum(kwh) FROM (SELECT DISTINCT ON (depot, month) kwh FROM energy_entries
-                                    WHERE depot IN (SELECT code FROM sd) AND month >= %(start)s AND month < %(end)s
-                                    ORDER BY depot, month, id DESC) x)
-        SELECT * FROM f, s, c, b, a, o, e""", p)
-    received, expected = (_completeness(conn, p, period, scan_interval_s, now)
-                          if len(depots) <= completeness_max_depots else (None, None))
+                                    WHERE depot IN ({in_scope}) AND month >= %(start)s AND month < %(end)s
+                                    ORDER BY depot, month, id DESC) x),
+        {completeness_sql(region)}
+        t AS (SELECT max(through) FROM scan_completeness_state)
+        SELECT * FROM f, s, c, b, a, o, e, g, q, t""", p)
+    received, expected = completeness(period, granaries, received, through, scan_interval_s, now)
     handled = float(in_t or 0) + float(out_t or 0)
     decided = (accepted or 0) + (refused or 0)
     return {
@@ -105,24 +135,17 @@ def figures(conn, depots: list[str], period: Period, scan_interval_s: float,
     }
 
 
-def _completeness(conn, p: dict, period: Period, scan_interval_s: float, now: datetime):
-    end = min(datetime.combine(period.end, datetime.min.time(), UTC), now)
+def completeness(period: Period, granaries: int, received, through: datetime | None,
+                 scan_interval_s: float, now: datetime) -> tuple[int | None, int | None]:
+    """(granary-hours received, expected) of the period up to the completeness job's
+    `through` (None, None before its first run: nothing has been counted yet)."""
+    if through is None:
+        return None, None
     start = datetime.combine(period.start, datetime.min.time(), UTC)
+    end = min(datetime.combine(period.end, datetime.min.time(), UTC), now, through)
     if end <= start:
         return 0, 0
-    granaries = _one(conn, "SELECT count(*) FROM granaries WHERE depot IN (SELECT unnest(%(depots)s::text[])) AND active", p)[0]
-    expected = int(granaries * (end - start).total_seconds() // max(scan_interval_s, 3600.0))
-    try:
-        with conn.transaction():
-            received = _one(conn, """
-                SELECT count(*) FROM (SELECT DISTINCT depot, granary, bucket FROM grain_layer_hourly
-                                      WHERE depot IN (SELECT unnest(%(depots)s::text[])) AND bucket >= %(s)s AND bucket < %(e)s) x""",
-                            p | {"s": start, "e": end})[0]
-    except psycopg.Error:
-        return None, expected    # the aggregate is not there (a database mid-migration)
-    return received, expected
-
-
+    return int(received or 0), expected_hours(granaries, start, end, scan_interval_s)
 
 
 def enter_energy(conn, depot: str, month: str, kwh: float, user: str) -> None:

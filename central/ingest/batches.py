@@ -41,7 +41,7 @@ class BatchGap:
 
 @dataclass(frozen=True)
 class BatchAnomaly:
-    """A jump from `after_batch` to `batch` beyond what the depot could have produced."""
+    """从 `after_batch` 到 `batch` 的跳变，超出该库自上一条消息以来可能产生的批号范围（异常，不算缺失）。"""
     after_batch: int
     batch: int
     plausible_max: int

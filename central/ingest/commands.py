@@ -12,14 +12,15 @@ import threading
 
 def register_ingest(subparsers) -> None:
     """Add the `ingest` subcommand to central's subparsers."""
-    p = subparsers.add_parser("ingest", help="run an ingest worker (MQTT -> PostgreSQL)",
-                              description="Subscribe to depot topics and store what arrives.")
-    p.add_argument("--settings", metavar="FILE", help="settings file (YAML)")
-    p.add_argument("--client-id", help="MQTT client id (setting mqtt_client_id); keep it "
-                   "stable so the broker keeps the session")
+    p = subparsers.add_parser("ingest", help="运行一个入库进程（MQTT → PostgreSQL）",
+                              description="订阅各库点的主题，把收到的消息存入数据库，"
+                              "直到收到 SIGTERM 或 SIGINT。")
+    p.add_argument("--settings", metavar="FILE", help="设置文件（YAML）")
+    p.add_argument("--client-id", help="MQTT 客户端 ID（设置项 mqtt_client_id）；"
+                   "保持不变，代理服务器才会保留会话")
     p.add_argument("--shared", action="store_true",
-                   help="use the shared subscription (setting ingest_shared_subscription)")
-    p.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+                   help="使用共享订阅（设置项 ingest_shared_subscription），多个入库进程分担消息")
+    p.add_argument("--no-migrate", action="store_true", help="启动前不执行数据库迁移")
     p.set_defaults(func=ingest_command)
 
 

@@ -15,8 +15,10 @@ from protocols.mqtt.codec import decode_message
 from protocols.mqtt.errors import MessageError
 from protocols.mqtt.models import Telemetry
 
-GRAIN_COLUMNS = ("depot", "granary", "cable", "layer", "ts", "temp_c", "fault", "batch",
-                 "flags", "received_at")
+# Grain temperatures are stored as exact hundredths of a degree (smallint), and the receive
+# time lives once per batch in `batches`: both measured in bench/storage_columns.py.
+GRAIN_COLUMNS = ("depot", "granary", "cable", "layer", "ts", "temp_x100", "fault", "batch",
+                 "flags")
 AIR_COLUMNS = ("depot", "granary", "place", "ts", "temp_c", "rh_pct", "batch", "flags",
                "received_at")
 
@@ -145,8 +147,8 @@ def telemetry_rows(msg: Telemetry, received_at: datetime, limits: TimeLimits = T
         for layer, temp in enumerate(scan.temps_c, start=1):
             if temp is None and layer not in faults:
                 continue  # no sensor at this position: nothing to store
-            grain.append((depot, granary, cable, layer, ts, temp, layer in faults, batch,
-                          flags, received_at))
+            grain.append((depot, granary, cable, layer, ts, hundredths(temp), layer in faults,
+                          batch, flags))
     air: list[tuple] = []
     for reading in msg.air:
         ts = reading.ts
@@ -156,6 +158,12 @@ def telemetry_rows(msg: Telemetry, received_at: datetime, limits: TimeLimits = T
         air.append((depot, reading.granary or "", reading.place, ts, reading.temp_c,
                     reading.rh_pct, batch, flags, received_at))
     return grain, air
+
+
+def hundredths(temp: float | None) -> int | None:
+    """°C -> the stored smallint (hundredths). The contract rounds to two decimals and bounds
+    temperatures to -60..120 °C, so this is exact and fits."""
+    return None if temp is None else round(temp * 100)
 
 
 def _copy_value(value) -> str:
@@ -191,10 +199,10 @@ def telemetry_copy(msg: Telemetry, received_at: datetime, limits: TimeLimits = T
         ts, flags = stamp(scan.ts)
         faults = scan.faults
         head = f"{depot}\t{scan.granary}\t{scan.cable}\t"
-        tail = f"\t{batch}\t{flags}\t{recv}\n"
+        tail = f"\t{batch}\t{flags}\n"
         for layer, temp in enumerate(scan.temps_c, start=1):
             if temp is not None:
-                lines.append(f"{head}{layer}\t{ts}\t{temp!r}\tf{tail}")
+                lines.append(f"{head}{layer}\t{ts}\t{round(temp * 100)}\tf{tail}")
             elif layer in faults:
                 lines.append(f"{head}{layer}\t{ts}\t\\N\tt{tail}")
     air: list[str] = []

@@ -17,7 +17,7 @@ from central.rules.thresholds import Thresholds
 
 RULE = "rectification_overdue"
 
-_COLUMNS = """i.id, i.depot, i.granary, i.kind, i.inspected_on, i.checks, i.findings,
+COLUMNS = """i.id, i.depot, i.granary, i.kind, i.inspected_on, i.checks, i.findings,
     i.rectification_due, i.by_user AS by, i.recorded_at, c.closed_on, c.note AS closing_note,
     c.by_user AS closed_by"""
 
@@ -44,7 +44,7 @@ def record(conn, depot: str, user: str, data: dict) -> dict:
 
 def get(conn, depot: str, inspection_id: int) -> dict | None:
     return conn.cursor(row_factory=dict_row).execute(
-        f"""SELECT {_COLUMNS} FROM reserve_inspections i
+        f"""SELECT {COLUMNS} FROM reserve_inspections i
             LEFT JOIN inspection_closings c ON c.inspection_id = i.id
             WHERE i.depot = %s AND i.id = %s""", (depot, inspection_id)).fetchone()
 
@@ -73,7 +73,7 @@ def list_for(conn, scope_where: str, params: list, *, depot: str | None = None,
     if open_only:
         cond.append("i.rectification_due IS NOT NULL AND c.closed_on IS NULL")
     return conn.cursor(row_factory=dict_row).execute(
-        f"""SELECT {_COLUMNS} FROM reserve_inspections i
+        f"""SELECT {COLUMNS} FROM reserve_inspections i
             JOIN depots d ON d.code = i.depot
             LEFT JOIN inspection_closings c ON c.inspection_id = i.id
             WHERE {' AND '.join(cond)} ORDER BY i.inspected_on DESC, i.id DESC LIMIT %s""",

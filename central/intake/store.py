@@ -1,6 +1,11 @@
 """Batches in the database: a unique code at arrival, every step (who, when) appended to
 `batch_steps`, and the decision: accepted into a lot (which records the movement), refused,
-or sent to pretreatment (then re-tested). A refused batch keeps its record and its reason."""
+or sent to pretreatment (then re-tested). A refused batch keeps its record and its reason.
+
+Nothing is updated: the arrival is a row of `intake_batch_records`, each decision a row of
+`batch_decisions` (migration 0080), and the view `intake_batches` shows the batch with its
+newest decision as its state. Accepted and refused are final by a unique key, so two
+concurrent final decisions leave one."""
 
 from __future__ import annotations
 
@@ -63,11 +68,12 @@ def register(conn, user: str, data: dict) -> dict:
     prefix = "RK" if data["direction"] == "in" else "CK"
     code = f"{prefix}{data['arrived_at']:%Y%m%d}-{data['depot']}-{seq:06d}"
     row = conn.cursor(row_factory=dict_row).execute(
-        """INSERT INTO intake_batches (code, depot, direction, category, variety, harvest_year,
-                                       arrived_at, vehicle, created_by)
+        """INSERT INTO intake_batch_records (code, depot, direction, category, variety, harvest_year,
+                                            arrived_at, vehicle, created_by)
            VALUES (%(code)s, %(depot)s, %(direction)s, %(category)s, %(variety)s, %(harvest_year)s,
                    %(arrived_at)s, %(vehicle)s, %(user)s) RETURNING *""",
         {"harvest_year": None, "vehicle": None, **data, "code": code, "user": user}).fetchone()
+    row = get(conn, code)
     step(conn, code, "registered", user, {k: data.get(k) for k in (
         "direction", "category", "variety", "harvest_year", "arrived_at", "vehicle")}, data["arrived_at"])
     _bump(conn, row, arrived=1)
@@ -75,8 +81,29 @@ def register(conn, user: str, data: dict) -> dict:
 
 
 def get(conn, code: str, *, lock: bool = False) -> dict | None:
-    sql = "SELECT * FROM intake_batches WHERE code = %s" + (" FOR UPDATE" if lock else "")
-    return conn.cursor(row_factory=dict_row).execute(sql, (code,)).fetchone()
+    """The batch with its current state; `lock` serialises the steps of one batch by locking
+    its arrival record (the view's outer join cannot be locked itself)."""
+    if lock and conn.execute("SELECT 1 FROM intake_batch_records WHERE code = %s FOR UPDATE",
+                             (code,)).fetchone() is None:
+        return None
+    return conn.cursor(row_factory=dict_row).execute(
+        "SELECT * FROM intake_batches WHERE code = %s", (code,)).fetchone()
+
+
+def _decision(conn, code: str, state: str, user: str, at: datetime | None,
+              lot: str | None = None, movement_id: int | None = None) -> datetime:
+    """Append a decision (the batch's new state); returns when it was taken."""
+    return conn.execute(
+        """INSERT INTO batch_decisions (code, state, lot, movement_id, decided_at, by_user)
+           VALUES (%s, %s, %s, %s, coalesce(%s, now()), %s) RETURNING decided_at""",
+        (code, state, lot, movement_id, at, user)).fetchone()[0]
+
+
+def decisions(conn, code: str) -> list[dict]:
+    """Every decision of the batch, oldest first: the superseded ones stay readable."""
+    return conn.cursor(row_factory=dict_row).execute(
+        """SELECT id, state, lot, movement_id, decided_at, by_user AS by FROM batch_decisions
+           WHERE code = %s ORDER BY id""", (code,)).fetchall()
 
 
 def steps(conn, code: str) -> list[dict]:
@@ -156,10 +183,10 @@ def accept(conn, batch: dict, user: str, lot_code: str, quantity_t: Decimal, on:
         "voucher": batch["code"], "batch_code": batch["code"]},
         exception_approved=exception_approval is not None)
     if lot.get("grade") is None and g.grade and batch["direction"] == "in":
-        conn.execute("UPDATE lots SET grade = %s WHERE lot = %s AND grade IS NULL", (g.grade, lot["lot"]))
-    decided = conn.execute("""UPDATE intake_batches SET state = 'accepted', lot = %s, movement_id = %s,
-                    decided_at = coalesce(%s, now()) WHERE code = %s RETURNING decided_at""",
-                           (lot["lot"], movement["id"], at, batch["code"])).fetchone()[0]
+        # the first grade found completes the card; recorded, not written into it
+        conn.execute("INSERT INTO lot_gradings (lot, grade, batch_code) VALUES (%s, %s, %s)"
+                     " ON CONFLICT (lot) DO NOTHING", (lot["lot"], g.grade, batch["code"]))
+    decided = _decision(conn, batch["code"], "accepted", user, at, lot["lot"], movement["id"])
     _bump(conn, batch, accepted=1, cycle_h=(decided - batch["arrived_at"]).total_seconds() / 3600
           if batch["direction"] == "in" else None)
     step(conn, batch["code"], "accepted", user, {
@@ -172,8 +199,7 @@ def decide(conn, batch: dict, user: str, state: str, reason: str, at: datetime |
     """Refuse (final) or send to pretreatment (drying, cleaning; then re-tested)."""
     batch = get(conn, batch["code"], lock=True)
     _require_open(batch)
-    conn.execute("UPDATE intake_batches SET state = %s, decided_at = coalesce(%s, now()) WHERE code = %s",
-                 (state, at, batch["code"]))
+    _decision(conn, batch["code"], state, user, at)
     first_pretreatment = state == "pretreatment" and not any(
         s["step"] == "pretreatment" for s in steps(conn, batch["code"]))
     _bump(conn, batch, refused=int(state == "refused"), pretreated=int(first_pretreatment))
@@ -192,19 +218,10 @@ def view(conn, code: str) -> dict:
     return out
 
 
-def list_for(conn, depots_sql: str, params: list, state: str | None, limit: int) -> list[dict]:
-    where = [depots_sql]
-    if state:
-        where.append("b.state = %s")
-        params = [*params, state]
-    return conn.cursor(row_factory=dict_row).execute(
-        f"""SELECT b.* FROM intake_batches b JOIN depots d ON d.code = b.depot
-            WHERE {' AND '.join(where)} ORDER BY b.arrived_at DESC, b.code LIMIT %s""",
-        [*params, limit]).fetchall()
-
-
 def for_lot(conn, lot: str) -> list[dict]:
     """The batches that went into or out of the lot, each with its steps."""
+    # by the decisions' lot index: a final decision is the newest, so these are accepted ones
     codes = [r[0] for r in conn.execute(
-        "SELECT code FROM intake_batches WHERE lot = %s ORDER BY arrived_at, code", (lot,))]
+        """SELECT r.code FROM batch_decisions x JOIN intake_batch_records r ON r.code = x.code
+           WHERE x.lot = %s AND x.state = 'accepted' ORDER BY r.arrived_at, r.code""", (lot,))]
     return [view(conn, code) for code in codes]

@@ -46,7 +46,7 @@ def stock_findings(conn, today: date, shelf_warning_days: int) -> dict[str, dict
                coalesce(sum(CASE WHEN e.direction = 'in' THEN e.quantity_t ELSE -e.quantity_t END), 0) AS t
         FROM lots l LEFT JOIN eff e ON e.lot = l.lot
         WHERE l.settled_at IS NULL
-        GROUP BY l.lot"""
+        GROUP BY l.lot, l.depot, l.granary, l.variety, l.production_date, l.shelf_life_days"""
     lots = conn.execute(balances).fetchall()
     for depot in {row[1] for row in lots}:
         out.setdefault(depot, {r: [] for r in STOCK_RULES})

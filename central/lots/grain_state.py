@@ -33,7 +33,7 @@ FROM lots l JOIN lot_book b ON b.lot = l.lot
 JOIN lot_movements m ON m.lot = l.lot AND m.direction = 'in'
      AND NOT EXISTS (SELECT 1 FROM lot_movements x WHERE x.correction_of = m.id)
 WHERE l.settled_at IS NULL AND b.in_t - b.out_t - b.loss_t > 0
-GROUP BY l.lot
+GROUP BY l.lot, l.depot, l.granary, l.variety, l.card_established
 """
 
 

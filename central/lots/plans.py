@@ -42,12 +42,7 @@ def current(conn, kind: str, scope: str, variety: str) -> Decimal | None:
 
 def apply(conn, kind: str, scope: str, variety: str, quantity_t: Decimal, set_by: str,
           approved_by: str | None, approval_id: int | None) -> dict:
-    conn.execute(
-        """INSERT INTO reserve_plans (scope_kind, scope, variety, quantity_t, set_by)
-           VALUES (%s, %s, %s, %s, %s)
-           ON CONFLICT (scope_kind, scope, variety) DO UPDATE SET quantity_t = EXCLUDED.quantity_t,
-               set_by = EXCLUDED.set_by, set_at = now()""",
-        (kind, scope, variety, quantity_t, set_by))
+    # the newest record is the plan in force (the view `reserve_plans`, migration 0080)
     conn.execute(
         """INSERT INTO reserve_plan_history (scope_kind, scope, variety, quantity_t, set_by,
                                              approved_by, approval_id)

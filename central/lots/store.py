@@ -2,8 +2,12 @@
 
 Every change writes a ledger entry in the same transaction; movements are never edited: a
 correction is a new movement that supersedes the one it names, and only the latest of such a
-chain counts. The lot row is locked (FOR UPDATE) while a movement is checked against the
-balance, so two clerks cannot take out the same tonnes."""
+chain counts. The lot's card is locked (FOR UPDATE) while a movement is checked against the
+balance, so two clerks cannot take out the same tonnes.
+
+The card (`lot_cards`) is never edited either: a transfer (`lot_transfers`), the grade found
+at the first intake (`lot_gradings`) and the settlement (`lot_settlements`, one per lot by
+its key) are records, and the view `lots` shows the lot as it stands (migration 0080)."""
 
 from __future__ import annotations
 
@@ -50,21 +54,25 @@ def _ledger(conn, lot: str, user: str, action: str, detail: dict) -> None:
 
 
 def get_lot(conn, lot: str, *, lock: bool = False) -> dict | None:
-    sql = "SELECT * FROM lots WHERE lot = %s" + (" FOR UPDATE" if lock else "")
-    return conn.cursor(row_factory=dict_row).execute(sql, (lot,)).fetchone()
+    """The lot as it stands; `lock` serialises changes of one lot by locking its card (the
+    view's outer joins cannot be locked themselves)."""
+    if lock and conn.execute("SELECT 1 FROM lot_cards WHERE lot = %s FOR UPDATE", (lot,)).fetchone() is None:
+        return None
+    return conn.cursor(row_factory=dict_row).execute("SELECT * FROM lots WHERE lot = %s", (lot,)).fetchone()
 
 
 def create_lot(conn, user: str, data: dict) -> dict:
     if get_lot(conn, data["lot"]) is not None:
         raise LotConflict(f"货位 {data['lot']} 已存在")
-    row = conn.cursor(row_factory=dict_row).execute(
-        """INSERT INTO lots (lot, depot, granary, category, variety, harvest_year, card_established,
-                             production_date, shelf_life_days, grade, cell, packaged, created_by)
+    conn.execute(
+        """INSERT INTO lot_cards (lot, depot, card_granary, category, variety, harvest_year, card_established,
+                                  production_date, shelf_life_days, grade, cell, packaged, created_by)
            VALUES (%(lot)s, %(depot)s, %(granary)s, %(category)s, %(variety)s, %(harvest_year)s,
                    %(card_established)s, %(production_date)s, %(shelf_life_days)s, %(grade)s,
-                   %(cell)s, %(packaged)s, %(user)s)
-           RETURNING *""", {"grade": None, "cell": None, "packaged": False, "production_date": None,
-                            "shelf_life_days": None, **data, "user": user}).fetchone()
+                   %(cell)s, %(packaged)s, %(user)s)""",
+        {"grade": None, "cell": None, "packaged": False, "production_date": None,
+         "shelf_life_days": None, **data, "user": user})
+    row = get_lot(conn, data["lot"])
     _ledger(conn, row["lot"], user, "created", {k: row[k] for k in (
         "depot", "granary", "category", "variety", "grade", "harvest_year", "card_established")})
     return row
@@ -182,8 +190,10 @@ def transfer(conn, lot: dict, user: str, granary: str, approval_ref: str | None)
                                granary_book_t(conn, lot["depot"], granary), ledgers.book_t(conn, lot["lot"]))
     if refusal:
         raise RuleRefusal(refusal)
-    row = conn.cursor(row_factory=dict_row).execute(
-        "UPDATE lots SET granary = %s WHERE lot = %s RETURNING *", (granary, lot["lot"])).fetchone()
+    conn.execute(
+        """INSERT INTO lot_transfers (lot, depot, from_granary, to_granary, approval_ref, by_user)
+           VALUES (%s, %s, %s, %s, %s, %s)""", (lot["lot"], lot["depot"], lot["granary"], granary, approval_ref, user))
+    row = get_lot(conn, lot["lot"])
     _ledger(conn, lot["lot"], user, "transfer",
             {"from": lot["granary"], "to": granary, "approval_ref": approval_ref})
     return row
@@ -221,8 +231,9 @@ def settle_lot(conn, lot: dict, user: str, cleared_on: date, *, confirm_loss: bo
             f"{result.natural_loss_rate_pct} %（超过 {max_loss_pct} %）：请先登记其余出库，"
             "确属损耗的以 confirm_loss 申请核销")
     body = settlement_dict(lot["lot"], result) | {"cleared_on": cleared_on.isoformat()}
-    conn.execute("UPDATE lots SET settled_at = now(), settlement = %s WHERE lot = %s",
-                 (json.dumps(body), lot["lot"]))
+    # keyed by the lot: a second settlement fails on the key even past the check above
+    conn.execute("""INSERT INTO lot_settlements (lot, depot, cleared_on, settlement, by_user)
+                    VALUES (%s, %s, %s, %s, %s)""", (lot["lot"], lot["depot"], cleared_on, json.dumps(body), user))
     remainder = balance_t(current)
     if remainder:
         ledgers.post(conn, lot, "loss", remainder, cleared_on, user)

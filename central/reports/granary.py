@@ -18,14 +18,15 @@ def morning_layers(conn, depot: str, granary: str, tz: str, start: date, days: i
     """(day, layer, min, max, mean) of the morning record of each day."""
     return conn.execute(
         """WITH w AS (
-             SELECT DISTINCT ON (day, cable, layer) day, cable, layer, temp_c FROM (
-               SELECT (ts AT TIME ZONE %(tz)s)::date AS day, cable, layer, temp_c, ts
+             SELECT DISTINCT ON (day, cable, layer) day, cable, layer, temp_x100 FROM (
+               SELECT (ts AT TIME ZONE %(tz)s)::date AS day, cable, layer, temp_x100, ts
                FROM grain_readings
-               WHERE depot = %(depot)s AND granary = %(granary)s AND NOT fault AND temp_c IS NOT NULL
+               WHERE depot = %(depot)s AND granary = %(granary)s AND NOT fault AND temp_x100 IS NOT NULL
                  AND ts >= %(start)s AND ts < %(end)s
                  AND (ts AT TIME ZONE %(tz)s)::time >= %(t0)s AND (ts AT TIME ZONE %(tz)s)::time < %(t1)s
              ) x ORDER BY day, cable, layer, ts)
-           SELECT day, layer, min(temp_c), max(temp_c), avg(temp_c) FROM w
+           SELECT day, layer, min(temp_x100)::float8 / 100, max(temp_x100)::float8 / 100,
+                  avg(temp_x100::float8) / 100 FROM w
            GROUP BY day, layer ORDER BY day, layer""",
         _window(depot, granary, tz, start, days)).fetchall()
 

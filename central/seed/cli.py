@@ -11,17 +11,17 @@ from datetime import date
 
 def register_seed(subparsers) -> None:
     seed = subparsers.add_parser(
-        "seed", help="fill a year of reserve business for depots (demo and test data)",
-        description="A year of reserve business (domain.md §6–§11) for the depots of the given "
-                    "depot files, or for the depots already in the database; deterministic from --seed.")
-    seed.add_argument("--settings", metavar="FILE", help="settings file (YAML)")
-    seed.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+        "seed", help="为库点生成一年的储备业务数据（演示和测试用）",
+        description="为给出的库点配置文件中的库点，或数据库中已有的库点，生成一年的储备业务"
+                    "（domain.md §6–§11）；同一 --seed 生成的数据相同。")
+    seed.add_argument("--settings", metavar="FILE", help="设置文件（YAML）")
+    seed.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
     seed.add_argument("--end-month", metavar="YYYY-MM",
-                      help="the last month of the year seeded (default: last month)")
+                      help="所生成一年的最后一个月（默认：上个月）")
     seed.add_argument("--depot-file", action="append", default=[], metavar="FILE",
-                      help="a depot file (depot.yaml); repeat for several")
+                      help="库点配置文件（depot.yaml）；多个就重复给出")
     seed.add_argument("--depot", action="append", default=None, metavar="CODE",
-                      help="a depot already in the database; repeat (default: all of them)")
+                      help="数据库中已有的库点；可重复（默认：全部）")
     seed.set_defaults(func=_seed)
 
 
@@ -29,8 +29,11 @@ def _end_month(text: str | None) -> date:
     today = date.today()
     if text is None:
         return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
-    year, month = (int(x) for x in text.split("-"))
-    end = date(year, month, 1)
+    try:
+        year, month = (int(x) for x in text.split("-"))
+        end = date(year, month, 1)
+    except ValueError:
+        raise ValueError(f"--end-month {text}：须写成 YYYY-MM，如 2026-10") from None
     if end >= date(today.year, today.month, 1) or year < 2001:
         raise ValueError(f"--end-month {text}：须为本月之前的一个完整月份")
     return end
@@ -40,16 +43,27 @@ def depots_from_files(paths: list[str]):
     import yaml
 
     from central.seed.business import SeedDepot, SeedGranary
+    from protocols.os_zh import os_reason
 
     out = []
     for path in paths:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-        info = data["depot"]
-        out.append(SeedDepot(info["code"], info.get("name") or info["code"], dict(info.get("region") or {}), [
-            SeedGranary(g["code"], g.get("name") or g["code"], float(g["capacity_t"]), g.get("grain", "wheat"),
-                        g.get("type", "flat"), g.get("length_m"), g.get("width_m"))
-            for g in data["granaries"]]))
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = yaml.safe_load(fh)
+            info = data["depot"]
+            out.append(SeedDepot(info["code"], info.get("name") or info["code"], dict(info.get("region") or {}), [
+                SeedGranary(g["code"], g.get("name") or g["code"], float(g["capacity_t"]), g.get("grain", "wheat"),
+                            g.get("type", "flat"), g.get("length_m"), g.get("width_m"))
+                for g in data["granaries"]]))
+        # Said in Chinese here: `grainlink edge check FILE` names every problem with its line.
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}：读不了文件：{os_reason(exc)}") from None
+        except yaml.YAMLError:
+            raise ValueError(f"{path}：不是有效的 YAML（`grainlink edge check {path}` 会指出位置）") from None
+        except KeyError as exc:
+            raise ValueError(f"{path}：缺少设置 {exc.args[0]}（`grainlink edge check {path}` 会列出全部问题）") from None
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}：库点配置有误（`grainlink edge check {path}` 会列出全部问题）") from None
     return out
 
 

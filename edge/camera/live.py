@@ -12,12 +12,14 @@ depot's uplink is thin: one more is refused with the reason, never queued.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from common.processes import stop_process
 from edge.camera.stream import with_credentials
@@ -42,6 +44,18 @@ class Stream:
 def live_name(depot: str, camera: str) -> str:
     """The stream's name at the media server (and its HLS folder): <depot>_<camera>."""
     return f"{depot}_{camera}"
+
+
+def publish_target(url: str, stream: str, key: str | None) -> str:
+    """Where FFmpeg publishes: <url>/<stream>, with central's one-time key when the command
+    carried one (the media server asks central whether it is this stream's key)."""
+    target = f"{url.rstrip('/')}/{stream}"
+    return f"{target}?key={quote(key, safe='')}" if key else target
+
+
+def redacted(target: str) -> str:
+    """The target for logs: the key is a credential while the stream runs."""
+    return target.split("?", 1)[0] + ("?key=…" if "?" in target else "")
 
 
 def _span(seconds: float) -> str:
@@ -80,14 +94,14 @@ class LiveRelays:
             if not self.ffmpeg:
                 raise LiveError("边缘机未安装 FFmpeg（apt-get install ffmpeg），无法转发实时视频")
             if not target.startswith(("rtmp://", "rtmps://")):
-                raise LiveError(f"实时视频的推流地址须为 rtmp://…，收到 {target!r}")
+                raise LiveError(f"实时视频的推流地址须为 rtmp://…，收到 {redacted(target)!r}")
             if running is not None:
                 self._end(running, "target changed")
             argv = relay_command(self.ffmpeg, with_credentials(source_uri, username, password), target)
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE)
             self.streams[camera] = Stream(camera, target, proc, now + self.duration_s)
-        log.info("camera %s: live relay to %s for %g s", camera, target, self.duration_s)
+        log.info("camera %s: live relay to %s for %g s", camera, redacted(target), self.duration_s)
         return f"摄像机 {camera} 实时视频已开始，{_span(self.duration_s)}后自动结束"
 
     def stop(self, camera: str) -> str:
@@ -122,6 +136,7 @@ class LiveRelays:
         for camera, s in list(self.streams.items()):
             if s.proc.poll() is not None:
                 err = (s.proc.stderr.read() if s.proc.stderr else b"").decode(errors="replace").strip()
+                err = re.sub(r"key=[^\s&'\"]+", "key=…", err)  # FFmpeg names the URL, key and all
                 log.warning("camera %s: live relay ended (exit %s): %s", camera, s.proc.returncode, err[-300:])
                 del self.streams[camera]
             elif now >= s.ends_at:

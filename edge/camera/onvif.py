@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from edge.camera.soap import CameraError, call, first, local, texts
+from edge.camera.shown import shown_url
+from edge.camera.soap import CameraError, call, first, local, texts, transport_error
 
 
 @dataclass
@@ -60,7 +62,7 @@ class OnvifCamera:
                                          "</trt:ProfileToken></trt:GetSnapshotUri>")
         uri = first(body, "Uri")
         if not uri:
-            raise CameraError("protocol", f"{self.url}: GetSnapshotUri returned no Uri")
+            raise CameraError("protocol", f"{shown_url(self.url)}：GetSnapshotUri 没有返回抓图地址（Uri）")
         return uri
 
     def stream_uri(self, profile: str) -> str:
@@ -83,12 +85,11 @@ class OnvifCamera:
                 return resp.read()
         except urllib.error.HTTPError as exc:
             if exc.code == 401:
-                raise CameraError("auth", f"{uri}: snapshot authentication failed for {self.username!r}") from None
-            raise CameraError("fault", f"{uri}: HTTP {exc.code}") from None
-        except TimeoutError:
-            raise CameraError("timeout", f"{uri}: no answer within {self.timeout:g} s") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise CameraError("unreachable", f"{uri}: {getattr(exc, 'reason', exc)}") from None
+                raise CameraError("auth", f"{shown_url(uri)}：抓图时用户“{self.username}”认证失败（HTTP 401）") \
+                    from None
+            raise CameraError("fault", f"{shown_url(uri)}：抓图失败（HTTP {exc.code}）") from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            raise transport_error(uri, exc, self.timeout) from None
 
     # ---- on-screen display ---------------------------------------------------------------------
     def osd_texts(self, vsc: str | None = None) -> dict[str, str]:
@@ -110,7 +111,7 @@ class OnvifCamera:
         body = self._call(self._media(), f"<trt:CreateOSD>{self._osd_body(text, vsc)}</trt:CreateOSD>")
         token = first(body, "OSDToken")
         if not token:
-            raise CameraError("protocol", f"{self.url}: CreateOSD returned no token")
+            raise CameraError("protocol", f"{shown_url(self.url)}：CreateOSD 没有返回 OSD 令牌（token）")
         return token
 
     def set_osd(self, token: str, vsc: str, text: str) -> None:

@@ -13,7 +13,7 @@ from concurrent.futures import Future, wait
 from datetime import datetime
 
 from common.secrets import SecretError, resolve_secret
-from edge.camera.live import LiveError, LiveRelays, live_name
+from edge.camera.live import LiveError, LiveRelays, live_name, publish_target
 from edge.camera.still import overlay_text
 from edge.camera.worker import CameraWorker, Publish
 from protocols.depot.model import Camera, LiveView
@@ -76,12 +76,12 @@ class CameraService:
         """Take a still now from every camera (of `granary`); a summary, or RuntimeError if none worked."""
         chosen = [w for w in self.workers.values() if granary is None or w.cam.granary == granary]
         if not chosen:
-            raise ValueError(f"no camera configured{' for granary ' + granary if granary else ''}")
+            raise ValueError(f"{'仓房 ' + granary + ' ' if granary else ''}未配置摄像机")
         futures: dict[str, Future] = {w.cam.camera: w.request_snapshot() for w in chosen}
         wait(futures.values(), timeout)
         ok = [c for c, f in futures.items() if f.done() and f.exception() is None]
-        failed = [f"{c}: {f.exception() if f.done() else 'no answer'}" for c, f in futures.items() if c not in ok]
-        detail = f"{len(ok)} still(s) taken" + (f"; failed {'; '.join(failed)}" if failed else "")
+        failed = [f"{c}：{f.exception() if f.done() else '无应答'}" for c, f in futures.items() if c not in ok]
+        detail = f"已抓拍 {len(ok)} 张" + (f"；失败：{'；'.join(failed)}" if failed else "")
         if not ok:
             raise RuntimeError(detail)
         return detail
@@ -106,7 +106,7 @@ class CameraService:
             raise LiveError(f"摄像机 {worker.cam.camera} 没有 RTSP 视频流地址")
         if self.relays is None:
             self.relays = LiveRelays(self.live.max_streams, self.live.duration)
-        target = f"{self.live.url.rstrip('/')}/{live_name(self.depot, worker.cam.camera)}"
+        target = publish_target(self.live.url, live_name(self.depot, worker.cam.camera), command.live_key)
         return self.relays.start(worker.cam.camera, uri, worker.client.username, worker.client.password, target)
 
     def statuses(self) -> list[CameraStatus]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import os
-import socket
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
+
+from edge.camera.shown import shown_url
+from edge.net_reasons import net_reason
 
 NS = {
     "tds": "http://www.onvif.org/ver10/device/wsdl",
@@ -36,8 +39,10 @@ UNSUPPORTED = frozenset({"ActionNotSupported", "NotSupported", "NoSuchService"})
 
 
 class CameraError(Exception):
-    """A camera call failed; `kind` is auth, timeout, unreachable, fault or protocol;
-    `subcodes` are a fault's ONVIF subcodes (local names, outermost first)."""
+    """A camera call failed; `kind` is auth, timeout, unreachable, fault, protocol or config
+    (codes that programs read: they stay English); the message is Chinese, for people, and
+    names URLs without their password; `subcodes` are a fault's ONVIF subcodes (local
+    names, outermost first)."""
 
     def __init__(self, kind: str, message: str, subcodes: tuple[str, ...] = ()):
         super().__init__(message)
@@ -88,38 +93,56 @@ def fault_text(root: ET.Element) -> tuple[tuple[str, ...], str] | None:
     return None
 
 
+def transport_error(url: str, exc: BaseException, timeout: float) -> CameraError:
+    """The CameraError for a request that got no usable HTTP answer (`exc` as urllib or
+    http.client raised it)."""
+    shown = shown_url(url)
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, TimeoutError):  # socket.timeout is TimeoutError
+        return CameraError("timeout", f"{shown}：{timeout:g} 秒内无应答")
+    if isinstance(reason, http.client.HTTPException) and not isinstance(reason, OSError):
+        return CameraError("protocol", f"{shown}：应答不是有效的 HTTP（{type(reason).__name__}）")
+    return CameraError("unreachable", f"{shown}：{net_reason(reason)}")
+
+
+def not_xml(data: bytes, exc: ET.ParseError) -> str:
+    """Why an answer is no SOAP envelope, in Chinese (the parser says it in English)."""
+    if not data.strip():
+        return "应答为空，不是 XML"
+    line, column = exc.position  # expat counts columns from 0, people from 1
+    return f"应答不是 XML（第 {line} 行第 {column + 1} 列出错）"
+
+
 def call(url: str, body: str, username: str, password: str, timeout: float) -> ET.Element:
     """POST one operation; the response Body element, or CameraError."""
     req = urllib.request.Request(url, build_envelope(body, username, password), method="POST",
                                  headers={"Content-Type": "application/soap+xml; charset=utf-8"})
+    shown, status = shown_url(url), None
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             data = resp.read()
     except urllib.error.HTTPError as exc:
-        data = exc.read()
+        # A SOAP fault comes with HTTP 400 or 500: its body says what went wrong.
+        data, status = exc.read(), exc.code
         if exc.code == 401:
-            raise CameraError("auth", f"{url}: authentication failed (HTTP 401) for user {username!r}") from None
-    except TimeoutError:
-        raise CameraError("timeout", f"{url}: no answer within {timeout:g} s") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            raise CameraError("timeout", f"{url}: no answer within {timeout:g} s") from None
-        raise CameraError("unreachable", f"{url}: {reason}") from None
+            raise CameraError("auth", f"{shown}：用户“{username}”认证失败（HTTP 401）") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        raise transport_error(url, exc, timeout) from None
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
-        raise CameraError("protocol", f"{url}: answer is not XML ({exc})") from None
+        http_status = f"HTTP {status}，" if status else ""
+        raise CameraError("protocol", f"{shown}：{http_status}{not_xml(data, exc)}") from None
     flt = fault_text(root)
     if flt:
         codes, reason = flt
+        said = f"，设备答复：{reason}" if reason else ""
         if "NotAuthorized" in codes or "not authorized" in reason.lower():
-            raise CameraError("auth", f"{url}: authentication failed for user {username!r} "
-                                      f"(wrong password?): {reason}")
-        raise CameraError("fault", f"{url}: {'/'.join(codes)} {reason}".strip(), codes)
+            raise CameraError("auth", f"{shown}：用户“{username}”认证失败（密码错误？）{said}")
+        raise CameraError("fault", f"{shown}：设备返回错误 {'/'.join(codes) or '（无代码）'}{said}", codes)
     body = next((e for e in root if local(e.tag) == "Body"), None)
     if body is None:
-        raise CameraError("protocol", f"{url}: SOAP answer has no Body")
+        raise CameraError("protocol", f"{shown}：SOAP 应答没有 Body")
     return body
 
 

@@ -17,7 +17,8 @@ MAX_STILL_BYTES = 200 * 1024
 
 
 class StillError(Exception):
-    """The picture could not be decoded or made small enough."""
+    """The picture could not be decoded or made small enough (the message is for people:
+    Chinese)."""
 
 
 OVERLAY_PREFIX = "仓温 "
@@ -32,7 +33,7 @@ def overlay_text(temp_c: float | None, rh_pct: float | None) -> str:
 def decode(jpeg: bytes) -> np.ndarray:
     img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
-        raise StillError(f"the camera's picture ({len(jpeg)} bytes) is not a decodable image")
+        raise StillError(f"摄像机给的图片（{len(jpeg)} 字节）无法解码")
     return img
 
 
@@ -63,7 +64,7 @@ def fit_jpeg(img: np.ndarray, max_bytes: int = MAX_STILL_BYTES,
                 return buf.tobytes()
         h, w = scaled.shape[:2]
         if min(h, w) < 32:
-            raise StillError(f"cannot encode the still under {max_bytes} bytes")
+            raise StillError(f"无法把抓图压缩到 {max_bytes} 字节以内")
         scaled = cv2.resize(scaled, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
 
 

@@ -6,6 +6,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import cv2
 
+from edge.camera.shown import shown_url
 from edge.camera.soap import CameraError
 
 
@@ -24,10 +25,10 @@ def grab_frame(uri: str, username: str, password: str, timeout_s: float) -> obje
     params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
     try:
         if not cap.open(with_credentials(uri, username, password), cv2.CAP_ANY, params):
-            raise CameraError("unreachable", f"{uri}: cannot open the stream")
+            raise CameraError("unreachable", f"{shown_url(uri)}：无法打开视频流")
         ok, frame = cap.read()
         if not ok or frame is None:
-            raise CameraError("unreachable", f"{uri}: the stream gave no frame")
+            raise CameraError("unreachable", f"{shown_url(uri)}：视频流没有送出画面")
         return frame
     finally:
         cap.release()

@@ -29,6 +29,7 @@ from datetime import datetime
 from common.backoff import doubling_delay
 from edge.camera.health import HealthTracker
 from edge.camera.onvif import OnvifCamera
+from edge.camera.shown import shown_url
 from edge.camera.soap import CameraError
 from edge.camera.still import (
     MAX_STILL_BYTES,
@@ -120,7 +121,7 @@ class CameraWorker:
 
     def _fail(self, exc: Exception, doing: str) -> None:
         kind = getattr(exc, "kind", "error")
-        msg = f"camera {self.cam.camera}: {doing} failed ({kind}): {exc}"
+        msg = f"摄像机 {self.cam.camera}：{doing}失败（{kind}）：{exc}"
         if kind in ("auth", "timeout", "unreachable", "config"):
             if self.health.failing_since is None or kind != self.health.error_kind:
                 log.warning(msg, extra={"camera": self.cam.camera, "error_kind": kind})
@@ -167,8 +168,9 @@ class CameraWorker:
 
     def _check(self) -> bool:
         if not self.cam.url or self.password is None:
-            what = "url" if not self.cam.url else "password (password_env / password_file)"
-            self._fail(CameraError("config", f"no {what} configured"), "configuration")
+            what = "未配置地址（url）" if not self.cam.url else \
+                "未配置密码，或读不到（password_env / password_file）"
+            self._fail(CameraError("config", what), "配置检查")
             return False
         was_failing = self.health.failing_since is not None
         try:
@@ -176,7 +178,7 @@ class CameraWorker:
             if not self.ready or was_failing:
                 self._setup()
         except CameraError as exc:
-            self._fail(exc, "health check")
+            self._fail(exc, "连通检查")
             return False
         if was_failing:
             log.info("camera %s: reachable again", self.cam.camera)
@@ -190,7 +192,8 @@ class CameraWorker:
         chosen = next((p for p in profiles if p.token == self.profile), None) if self.profile else \
             (profiles[0] if profiles else None)
         if chosen is None:
-            raise CameraError("fault", f"profile {self.profile or '(any)'} not offered by {self.cam.url}")
+            offered = f"不提供媒体配置（profile）{self.profile}" if self.profile else "没有任何媒体配置（profile）"
+            raise CameraError("fault", f"{shown_url(self.cam.url or '')} {offered}")
         self.profile, self.vsc = chosen.token, chosen.video_source_config
         try:
             self.pull_address = self.client.create_pull_point()
@@ -234,7 +237,7 @@ class CameraWorker:
             with self._lock:
                 self._osd_pending = self._osd_pending or text
             if exc.kind in ("auth", "timeout", "unreachable"):
-                self._fail(exc, "OSD update")
+                self._fail(exc, "OSD 更新")
             return
         if self._osd_failures:
             log.info("camera %s: OSD updated again", self.cam.camera)
@@ -251,7 +254,7 @@ class CameraWorker:
                     raise
                 jpeg = self._still_from_stream(stamp_text)
         except (CameraError, StillError) as exc:
-            self._fail(exc, "still")
+            self._fail(exc, "抓图")
             for f in requests:
                 f.set_exception(exc)
             return
@@ -266,7 +269,7 @@ class CameraWorker:
         """No snapshot URI: one frame of the RTSP stream, stamped and fitted."""
         uri = self.client.stream_uri(self.profile or "")
         if not uri:
-            raise CameraError("fault", f"camera {self.cam.camera} offers neither a snapshot nor a stream URI")
+            raise CameraError("fault", f"摄像机 {self.cam.camera} 既没有抓图地址，也没有视频流地址")
         frame = grab_frame(uri, self.client.username, self.client.password, self.cam.timeout)
         if stamp_text is not None:
             frame = stamp(frame, stamp_text)
@@ -277,7 +280,7 @@ class CameraWorker:
             requests, self._snap_requests = self._snap_requests, []
         for f in requests:
             f.set_exception(CameraError(self.health.error_kind or "unavailable",
-                                        self.health.last_error or f"camera {self.cam.camera} not ready"))
+                                        self.health.last_error or f"摄像机 {self.cam.camera} 尚未就绪"))
 
     def _pull_events(self) -> None:
         if not self.pull_address:
@@ -288,4 +291,4 @@ class CameraWorker:
                     kind = "tamper" if "tamper" in topic.lower() else "motion"
                     self._event(kind, {"topic": topic, "state": state})
         except CameraError as exc:
-            self._fail(exc, "pull events")
+            self._fail(exc, "拉取事件")

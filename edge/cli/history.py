@@ -37,7 +37,7 @@ def format_history(grain: list[GrainScan], air: list[AirReading]) -> str:
         valid = [t for t in g.temps_c if t is not None]
         low, high = (min(valid), max(valid)) if valid else (None, None)
         mean = sum(valid) / len(valid) if valid else None
-        lines.append(f"{format_ts(g.ts)}  粮仓 {g.granary}  电缆 {g.cable:3d}  "
+        lines.append(f"{format_ts(g.ts)}  仓房 {g.granary}  电缆 {g.cable:3d}  "
                      f"最低 {_temp(low)}  最高 {_temp(high)}  平均 {_temp(mean)}  "
                      f"测点 {len(g.temps_c)}  故障 {len(g.faults)}")
     for a in air:

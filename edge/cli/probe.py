@@ -24,9 +24,9 @@ def parse_addresses(text: str) -> list[int]:
         try:
             first, last = int(lo), int(hi or lo)
         except ValueError:
-            raise ValueError(f"{part!r} is not an address or a range like 1-20") from None
+            raise ValueError(f"{part!r} 不是地址，也不是 1-20 这样的范围") from None
         if not (1 <= first <= last <= 247):
-            raise ValueError(f"{part!r}: addresses are 1-247")
+            raise ValueError(f"{part!r}：地址须在 1-247 之间")
         out.extend(range(first, last + 1))
     return sorted(set(out))
 
@@ -44,8 +44,8 @@ def probe_bus(cfg: EdgeConfig, bus: SerialBus | TcpBus, addresses: list[int],
             name = profile_name or (unit.profile if unit else DEFAULT_PROFILE)
             try:
                 profile = cfg.depot.profile(name)
-            except KeyError:
-                yield f"{address:3d}  unknown profile {name!r}", False
+            except (KeyError, ValueError):  # get_profile raises ProfileError, a ValueError
+                yield f"{address:3d}  未知的寄存器配置 {name!r}", False
                 continue
             yield _probe_one(link, address, name, profile, unit)
     finally:
@@ -56,23 +56,23 @@ def _probe_one(link: BusLink, address: int, name: str, profile, unit: Unit | Non
     from edge.modbus.unit import UnitPoller
 
     poller = UnitPoller(link, unit or Unit(address=address, profile=name), profile)
-    expected = "" if unit is None else f"  (configured: {unit.profile})"
+    expected = "" if unit is None else f"  （配置为 {unit.profile}）"
     try:
         if poller.is_thrh:
             air = poller.read_thrh()
-            return f"{address:3d}  answers as {name}: {air.temp_c} °C, {air.rh_pct} %RH{expected}", True
+            return f"{address:3d}  按 {name} 应答：{air.temp_c} °C，{air.rh_pct} %RH{expected}", True
         header, _ = poller.read_header()
     except ReadFailure as failure:
         if failure.kind == "exception":
-            return f"{address:3d}  answers, but not as {name}: {failure.detail}{expected}", True
+            return f"{address:3d}  有应答，但不是 {name}：{failure.detail}{expected}", True
         if failure.kind == "io":
-            return f"{address:3d}  {failure.detail} (is the agent running and holding the port?)", False
-        return f"{address:3d}  no answer ({failure.kind})", False
+            return f"{address:3d}  {failure.detail}（代理是否正在运行并占用该端口？）", False
+        return f"{address:3d}  无应答（{failure.kind}）", False
     sensors = header.sensors_per_cable or []
     points = sum(sensors) if sensors else None
     version = header.profile_version
-    return (f"{address:3d}  answers as {name}: profile version "
-            f"{f'0x{version:04X}' if isinstance(version, int) else version}, "
-            f"{header.cable_count} cables, stride {header.stride}"
-            + (f", {points} sensors" if points is not None else "")
-            + f", scan counter {header.scan_counter}, last scan {header.scan_age_s}s ago{expected}"), True
+    return (f"{address:3d}  按 {name} 应答：配置版本 "
+            f"{f'0x{version:04X}' if isinstance(version, int) else version}，"
+            f"{header.cable_count} 根电缆，stride {header.stride}"
+            + (f"，{points} 个测点" if points is not None else "")
+            + f"，扫描计数 {header.scan_counter}，上次扫描在 {header.scan_age_s} s 前{expected}"), True

@@ -101,7 +101,7 @@ class BusPoller:
             pause = backoff.failed(self._clock())
             unit_poller.forget_layout()  # a unit that comes back may be another one
             self.health.dead_units.add(address)
-            self.health.last_error = f"unit {address}: {failure}"
+            self.health.last_error = str(failure)  # names the bus and the unit
             log.warning("bus %s unit %s: %s; next try in %.0fs", self.bus.name, address, failure, pause,
                         extra={"bus": self.bus.name, "unit": address, "kind": failure.kind})
             return self._result(unit_poller.unit, error=str(failure))

@@ -183,8 +183,8 @@ class Outbox:
                 payload = encode_message(msg)
                 if len(payload) > self.max_payload_bytes:
                     raise ValueError(
-                        f"telemetry message of {len(payload)} bytes exceeds "
-                        f"{self.max_payload_bytes} after splitting"
+                        f"遥测消息拆分后仍有 {len(payload)} 字节，超过上限 "
+                        f"{self.max_payload_bytes} 字节"
                     )
                 messages.append((first + offset, payload, count_readings(part_grain, part_air)))
             if not self._make_room(len(messages), count_readings(grain, air)):
@@ -201,8 +201,8 @@ class Outbox:
                 history.record(self.db, grain, air)
         if raise_full:
             raise OutboxFull(
-                f"outbox full ({self.limits.when_full}): scan of "
-                f"{count_readings(grain, air)} readings not accepted"
+                f"缓存已满（{self.limits.when_full}）：本次扫描的 "
+                f"{count_readings(grain, air)} 个读数未被接收"
             )
         return [batch for batch, _, _ in messages]
 
@@ -233,13 +233,13 @@ class Outbox:
         if self.limits.when_full == REJECT_NEW:
             if fits(rows + new_rows, self.limits):
                 return True
-            self._record_drop(new_readings, new_rows, "rejected: buffer full")
+            self._record_drop(new_readings, new_rows, "缓存已满，拒收新数据")
             return False
         cursor = self.db.execute("SELECT id FROM outbox ORDER BY id")
         victims = rows_to_drop((r[0] for r in cursor), rows, new_rows, self.limits)
         cursor.close()
         if victims:
-            self._delete_counted(victims, "dropped oldest: buffer full")
+            self._delete_counted(victims, "缓存已满，丢弃最早的数据")
         return True
 
     def _delete_counted(self, ids: list[int], reason: str) -> None:
@@ -277,7 +277,7 @@ class Outbox:
                 [now - self.limits.max_age, topics.TELEMETRY],
             )]
             if ids:
-                self._delete_counted(ids, f"dropped: older than {self.limits.max_age:g}s")
+                self._delete_counted(ids, f"超过 {self.limits.max_age:g} 秒未发出，已丢弃")
             out["expired"] = len(ids)
             out["history"] = history.prune(self.db, now - self.limits.history_days * 86400)
             out["commands"] = self.db.execute(

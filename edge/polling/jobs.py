@@ -82,7 +82,7 @@ class PollJobs:
         codes = [granary] if granary else [g.code for g in self.config.granaries]
         known = {g.code for g in self.config.granaries}
         if granary and granary not in known:
-            raise ValueError(f"unknown granary {granary}")
+            raise ValueError(f"本库没有仓房 {granary}")
         futures = []
         for bus_name, poller in self.pollers.items():
             for code in codes:
@@ -99,7 +99,7 @@ class PollJobs:
         results = [r for f in futures for r in (f.result(timeout=COMMAND_WAIT_S) or [])]
         ok = sum(1 for r in results if r.ok)
         failed = [f"{r.bus}/{r.unit.address}" for r in results if not r.ok]
-        detail = f"scanned {ok} unit(s)" + (f"; no answer from {', '.join(failed)}" if failed else "")
+        detail = f"已扫描 {ok} 个分机" + (f"；无应答：{'、'.join(failed)}" if failed else "")
         if not ok and failed:
             raise RuntimeError(detail)
         return detail

@@ -62,7 +62,7 @@ class CommandProcessor:
     def _answer_invalid(self, command_id: str | None, reason: str) -> None:
         log.warning("invalid command %s: %s", command_id, reason)
         try:
-            result = self._result(command_id or "", False, f"invalid command: {reason}")
+            result = self._result(command_id or "", False, f"命令无效：{reason}")
         except ValueError:
             # No usable id: nothing central could match an answer to.
             log.warning("invalid command without a usable id dropped: %s", reason)
@@ -79,7 +79,7 @@ class CommandProcessor:
         try:
             command = decode_message(topic, payload)
             if not isinstance(command, Command):
-                raise MessageError(f"expected grainlink.cmd/1, got {command.SCHEMA_ID}", "schema")
+                raise MessageError(f"须为 grainlink.cmd/1，实际为 {command.SCHEMA_ID}", "schema")
         except MessageError as exc:
             self._answer_invalid(_raw_id(payload), str(exc))
             return None
@@ -104,7 +104,7 @@ class CommandProcessor:
         command's 'done' state in one transaction)."""
         command = job.command
         try:
-            detail = self.on_command(command) or "done"
+            detail = self.on_command(command) or "已完成"
             result = self._result(command.id, True, str(detail))
         except Exception as exc:  # the action's failure is the answer, never a crash
             log.warning("command %s (%s) failed: %s", command.id, command.action, exc)
@@ -128,7 +128,7 @@ class CommandProcessor:
             ids = [r[0] for r in db.execute("SELECT id FROM commands WHERE state = 'running'")]
         for command_id in ids:
             self._finish(command_id, self._result(
-                command_id, False, "interrupted: the agent restarted before the command finished"
+                command_id, False, "未完成：命令执行期间边缘代理重启（不会重做）"
             ))
         return len(ids)
 
@@ -139,7 +139,7 @@ def dispatch(actions: dict[str, CommandAction]) -> CommandAction:
     def on_command(command: Command) -> str | None:
         action = actions.get(command.action)
         if action is None:
-            raise ValueError(f"action {command.action} is not supported by this agent")
+            raise ValueError(f"本代理不支持操作 {command.action}")
         return action(command)
 
     return on_command

@@ -350,4 +350,4 @@ class Uplink:
 
 
 def _no_actions(command):
-    raise ValueError(f"action {command.action!r} is not available on this agent")
+    raise ValueError(f"本代理不支持操作 {command.action}")

@@ -29,13 +29,13 @@ def missing_parts() -> str | None:
     install = f"apt-get install {LIVE_PACKAGES}"
     for tool in ("ffmpeg", "nginx"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
-            return f"{tool} is not installed ({install})"
+            return f"未安装 {tool}（{install}）"
     if not RTMP_MODULE.exists() or not TEMPLATE.exists():
-        return f"nginx's RTMP module is not installed ({install})"
+        return f"未安装 nginx 的 RTMP 模块（{install}）"
     probe = subprocess.run(["/usr/bin/python3", "-c", "import gi; gi.require_version('GstRtspServer', '1.0')"],
                            capture_output=True) if Path("/usr/bin/python3").exists() else None
     if probe is None or probe.returncode != 0:
-        return f"GStreamer's RTSP server is not installed ({install})"
+        return f"未安装 GStreamer 的 RTSP 服务（{install}）"
     return None
 
 
@@ -52,7 +52,7 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+    raise TimeoutError(f"127.0.0.1:{port} 上无服务监听")
 
 
 @dataclass
@@ -70,6 +70,11 @@ class MediaServer:
     def hls_base(self) -> str:
         return f"http://127.0.0.1:{self.http_port}/hls"
 
+    @property
+    def web_url(self) -> str:
+        """The pages and their video on one origin (with `central_url`)."""
+        return f"http://127.0.0.1:{self.http_port}"
+
     def publish_url(self, name: str) -> str:
         return f"{self.rtmp_url}/{name}"
 
@@ -81,8 +86,19 @@ class MediaServer:
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
-def start_media_server(origin: str = "*") -> MediaServer:
-    """A started nginx; RuntimeError with nginx's own words when it cannot start."""
+def render_config(central_url: str | None, **values) -> str:
+    """The template filled in. Without `central_url` the lines that name it (the publish-key
+    checks, the pass-through to central) are left out: only the relay's own tests run like
+    that; central's media server always checks keys."""
+    lines = TEMPLATE.read_text().splitlines(keepends=True)
+    if central_url is None:
+        lines = [ln for ln in lines if "${CENTRAL_URL}" not in ln or ln.lstrip().startswith("#")]
+    return Template("".join(lines)).substitute(CENTRAL_URL=(central_url or "").rstrip("/"), **values)
+
+
+def start_media_server(origin: str = "*", central_url: str | None = None) -> MediaServer:
+    """A started nginx; RuntimeError with nginx's own words when it cannot start.
+    `central_url`: where `grainlink central serve` answers (publish checks, pages, API)."""
     # Outside private temp folders: nginx's workers run as another user when started as root.
     run_dir = Path(tempfile.mkdtemp(prefix="grainlink-media-"))
     hls = run_dir / "hls"
@@ -91,8 +107,8 @@ def start_media_server(origin: str = "*") -> MediaServer:
     os.chmod(hls, 0o777)
     rtmp, http = free_port(), free_port()
     conf = run_dir / "nginx.conf"
-    conf.write_text(Template(TEMPLATE.read_text()).substitute(
-        RUN_DIR=run_dir, HLS_DIR=hls, RTMP_LISTEN=f"127.0.0.1:{rtmp}", HTTP_LISTEN=f"127.0.0.1:{http}",
+    conf.write_text(render_config(
+        central_url, RUN_DIR=run_dir, HLS_DIR=hls, RTMP_LISTEN=f"127.0.0.1:{rtmp}", HTTP_LISTEN=f"127.0.0.1:{http}",
         PUBLISH_ALLOW="127.0.0.1", RUN_USER=pwd.getpwuid(os.getuid()).pw_name, HLS_ORIGIN=origin))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     proc = subprocess.Popen([nginx, "-p", str(run_dir), "-c", str(conf), "-g", "daemon off;"],
@@ -104,5 +120,5 @@ def start_media_server(origin: str = "*") -> MediaServer:
     except TimeoutError:
         err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None and proc.stderr else ""
         server.stop()
-        raise RuntimeError(f"nginx did not start: {err}") from None
+        raise RuntimeError(f"nginx 没有启动：{err}") from None
     return server

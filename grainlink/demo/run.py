@@ -100,29 +100,32 @@ def _wait_http(url: str, timeout: float, procs: Processes) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if procs.dead():
-            raise RuntimeError(f"{', '.join(procs.dead())} stopped; see the logs")
+            raise RuntimeError(f"{'、'.join(procs.dead())} 已停止；请看日志")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+    raise TimeoutError(f"{url} 在 {timeout:.0f} s 内没有应答")
 
 
-def start_live_media(env: dict, log):
+def start_live_media(env: dict, log, central_port: int):
     """The live-view media server when this machine has its parts (else the demo runs without
-    live view and says why); central learns where its HLS is."""
+    live view and says why); central learns where its HLS is, nginx asks central about keys.
+    The pages are shown through the media server (its web_url: pages and video on one origin,
+    as in a deployment); the absolute HLS base also lets pages opened on central's own port
+    play, since central's Content-Security-Policy then allows the media server's origin."""
     reason = media.missing_parts()
     if reason is None:
         try:
-            server = media.start_media_server()
+            server = media.start_media_server(central_url=f"http://127.0.0.1:{central_port}")
         except RuntimeError as exc:
             reason = str(exc)
         else:
             env["GRAINLINK_LIVE_HLS_BASE"] = server.hls_base
-            log(f"live view: media server (nginx RTMP → HLS) on {server.hls_base}")
+            log(f"实时视频：媒体服务器（nginx RTMP → HLS）在 {server.hls_base}")
             return server
-    log(f"live view off: {reason}")
+    log(f"实时视频关闭：{reason}")
     return None
 
 
@@ -151,17 +154,17 @@ def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: fl
                "GRAINLINK_MQTT_PASSWORD": services.DEMO_MQTT_PASSWORD,
                "GRAINLINK_EXPECTED_SCAN_INTERVAL_S": "15", "GRAINLINK_AGGREGATE_REFRESH_INTERVAL_S": "30",
                "PYTHONUNBUFFERED": "1"}
-        log("central: migrating the database")
+        log("中心服务：正在迁移数据库")
         subprocess.run([*GRAINLINK, "central", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         token = _admin_token(database_url, state_dir)
         _provision_depots(database_url)
-        live_media = start_live_media(env, log)
+        live_media = start_live_media(env, log, port)
         procs.start("central", [*GRAINLINK, "central", "serve", "--host", "127.0.0.1", "--port", str(port),
                                 "--no-migrate"], env)
         base = f"http://127.0.0.1:{port}"
         _wait_http(f"{base}/healthz", 60, procs)
-        log(f"central: API and dashboard on {base}")
+        log(f"中心服务：API 和页面在 {base}")
         ports = [services.free_port() for _ in province.DEPOTS]
         camera_ports = [services.free_port() for _ in province.DEPOTS]
         env[province.CAMERA_PASSWORD_ENV] = "admin123"  # the simulated NVR's default
@@ -180,16 +183,16 @@ def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: fl
         for port_, path in zip(ports, sorted((state_dir / "depots").glob("*.yaml")), strict=True):
             services.wait_port(port_, 30)
             procs.start(f"edge-{path.stem}", [*GRAINLINK, "edge", "run", str(path)], env)
-        log(f"depots: {', '.join(d['code'] for d in province.DEPOTS)} (simulated, x{speed:g} time)")
+        log(f"库点：{'、'.join(d['code'] for d in province.DEPOTS)}（模拟，时间 {speed:g} 倍速）")
         log("")
-        log(f"  dashboard: {base}/")
-        log(f"  token:     {token}")
-        log(f"  logs:      {log_dir}")
+        log(f"  页面：    {live_media.web_url if live_media else base}/")
+        log(f"  登录令牌：{token}")
+        log(f"  日志：    {log_dir}")
         log("")
         first = None
         while not stop["asked"]:
             if procs.dead():
-                log(f"error: {', '.join(procs.dead())} stopped; see {log_dir}")
+                log(f"错误：{'、'.join(procs.dead())} 已停止；日志在 {log_dir}")
                 return 1
             if first is None:
                 try:
@@ -197,7 +200,7 @@ def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: fl
                     latest = _api(f"{base}/api/v1/depots/{code}/granaries/P01/latest", token)
                     if latest.get("cables"):
                         first = time.monotonic() - started
-                        log(f"first grain reading on the dashboard {first:.1f} s after the start; Ctrl-C stops the demo")
+                        log(f"启动 {first:.1f} s 后页面上出现第一次粮温读数；按 Ctrl-C 停止演示")
                 except OSError:
                     pass
             if stop_after is not None and time.monotonic() - started > stop_after:
@@ -206,10 +209,10 @@ def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: fl
         return 0
     except (RuntimeError, TimeoutError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", None)
-        log(f"error: {exc}{(': ' + detail.decode(errors='replace').strip()) if detail else ''}")
+        log(f"错误：{exc}{('：' + detail.decode(errors='replace').strip()) if detail else ''}")
         return 1
     finally:
-        log("stopping every process")
+        log("正在停止全部进程")
         for proc in oneshots:
             if proc.poll() is None:
                 _signal_group(proc, signal.SIGTERM)

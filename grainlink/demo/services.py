@@ -26,13 +26,13 @@ def wait_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+            raise RuntimeError(f"进程在监听端口 {port} 之前就退出了（退出码 {proc.returncode}）")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+    raise TimeoutError(f"{timeout:.0f} s 后 127.0.0.1:{port} 上仍无服务监听")
 
 
 def start_broker(state_dir: Path, users: list[str], log) -> tuple[str, subprocess.Popen]:
@@ -67,8 +67,8 @@ def start_broker(state_dir: Path, users: list[str], log) -> tuple[str, subproces
             + ("user root\n" if os.geteuid() == 0 else ""))
         proc = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
-        log(f"broker: mosquitto on 127.0.0.1:{port}"
-            + ("" if plugin else " (no dynamic-security plugin: the broker enforces no ACL)"))
+        log(f"消息服务器：mosquitto 在 127.0.0.1:{port}"
+            + ("" if plugin else "（没有 dynamic-security 插件：不做访问控制）"))
     else:
         conf = folder / "amqtt.yaml"
         passwd = folder / "passwd"
@@ -80,7 +80,7 @@ def start_broker(state_dir: Path, users: list[str], log) -> tuple[str, subproces
             f"  amqtt.plugins.authentication.FileAuthPlugin:\n    password_file: {passwd}\n")
         proc = subprocess.Popen([sys.executable, "-m", "amqtt.scripts.broker_script", "-c", str(conf)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        log(f"broker: embedded amqtt on 127.0.0.1:{port} (mosquitto is not installed)")
+        log(f"消息服务器：内嵌 amqtt 在 127.0.0.1:{port}（未安装 mosquitto）")
     wait_port(port, proc=proc)
     return f"mqtt://127.0.0.1:{port}", proc
 
@@ -96,12 +96,12 @@ def start_database(state_dir: Path, log):
     state folder and reused on the next run. Returns (url, server or None)."""
     url = os.environ.get("GRAINLINK_DATABASE_URL")
     if url:
-        log("database: GRAINLINK_DATABASE_URL")
+        log("数据库：GRAINLINK_DATABASE_URL")
         return url, None
     import pgserver
 
     folder = state_dir / "pgdata"
     folder.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(folder), cleanup_mode="stop")
-    log(f"database: embedded PostgreSQL in {folder}")
+    log(f"数据库：内嵌 PostgreSQL，在 {folder}")
     return server.get_uri(), server

@@ -19,6 +19,8 @@ ProfileLookup = Callable[[str], Any]  # name -> profile, or None when unknown
 DEFAULT_MAX_CABLES = 64
 DEFAULT_MAX_SENSORS = 32
 
+_PLACE_ZH = {"indoor": "仓内", "outdoor": "仓外"}
+
 
 def max_cables(profile: Any) -> int:
     fixed = getattr(profile, "cable_count", None)
@@ -48,7 +50,7 @@ def check_unique(items: list[tuple[int, str]], section: str, key: str, what: str
     out: list[Problem] = []
     for index, value in items:
         if value in seen:
-            out.append(((section, index, key), f"{what} {value!r} is already used by {section}[{seen[value]}]"))
+            out.append(((section, index, key), f"{what} {value!r} 已被 {section}[{seen[value]}] 使用"))
         else:
             seen[value] = index
     return out
@@ -80,12 +82,12 @@ def cross_check(parts: Parts, lookup: ProfileLookup) -> list[Problem]:
     """Every relation problem of the file."""
     granaries, buses, air, cameras = parts.granaries, parts.buses, parts.air, parts.cameras
     out: list[Problem] = []
-    out += check_unique([(i, g.code) for i, g in granaries.items()], "granaries", "code", "granary code")
-    out += check_unique([(i, b.name) for i, b in buses.items()], "buses", "name", "bus name")
+    out += check_unique([(i, g.code) for i, g in granaries.items()], "granaries", "code", "仓房代码")
+    out += check_unique([(i, b.name) for i, b in buses.items()], "buses", "name", "总线名称")
     out += check_unique(
-        [(i, b.device) for i, b in buses.items() if b.device], "buses", "device", "serial device",
+        [(i, b.device) for i, b in buses.items() if b.device], "buses", "device", "串口设备",
     )
-    out += check_unique([(i, c.camera) for i, c in cameras.items()], "cameras", "camera", "camera code")
+    out += check_unique([(i, c.camera) for i, c in cameras.items()], "cameras", "camera", "摄像机代码")
     by_code: dict[str, Granary | None] = dict.fromkeys(parts.granary_codes)
     by_code.update({g.code: g for g in granaries.values()})
     for i, g in granaries.items():
@@ -98,14 +100,14 @@ def cross_check(parts: Parts, lookup: ProfileLookup) -> list[Problem]:
         for ui, unit in sorted(bus.units.items()):
             where = ("buses", bi, "units", ui)
             if unit.address in seen_addr:
-                out.append(((*where, "address"), f"address {unit.address} is already used on bus "
-                             f"{bus.name!r} by units[{seen_addr[unit.address]}]"))
+                out.append(((*where, "address"), f"地址 {unit.address} 在总线 "
+                             f"{bus.name!r} 上已被 units[{seen_addr[unit.address]}] 使用"))
             seen_addr[unit.address] = ui
             profile = lookup(unit.profile)
             units_by_place[(bus.name, unit.address)] = profile
             if profile is None:
-                out.append(((*where, "profile"), f"unknown profile {unit.profile!r}: use a built-in "
-                             "profile (lst1812, th485, silo8x8) or define it under `profiles:`"))
+                out.append(((*where, "profile"), f"未知的寄存器配置 {unit.profile!r}：请用内置配置"
+                             "（lst1812、th485、silo8x8），或在 `profiles:` 下定义"))
             out += _check_unit(where, bus, unit, profile, by_code, fed, air_places)
     for place in parts.unit_places:
         units_by_place.setdefault(place, None)
@@ -113,7 +115,7 @@ def cross_check(parts: Parts, lookup: ProfileLookup) -> list[Problem]:
         out += _check_air_source(ai, src, by_code, units_by_place, air_places)
     for ci, cam in cameras.items():
         if cam.granary is not None and cam.granary not in by_code:
-            out.append((("cameras", ci, "granary"), f"unknown granary {cam.granary!r}"))
+            out.append((("cameras", ci, "granary"), f"没有仓房 {cam.granary!r}"))
     return out
 
 
@@ -126,16 +128,16 @@ def _check_granary_cables(index: int, g: Granary) -> list[Problem]:
         for ci, c in enumerate(g.cables):
             where = ("granaries", index, "cables", ci)
             if c.cable in seen:
-                out.append(((*where, "cable"), f"cable number {c.cable} is already used by cables[{seen[c.cable]}]"))
+                out.append(((*where, "cable"), f"电缆号 {c.cable} 已被 cables[{seen[c.cable]}] 使用"))
             seen.setdefault(c.cable, ci)
             if (c.row, c.col) in places:
-                out.append(((*where, "row"), f"row {c.row}, col {c.col} is already taken by cables[{places[(c.row, c.col)]}]"))
+                out.append(((*where, "row"), f"第 {c.row} 行第 {c.col} 列已被 cables[{places[(c.row, c.col)]}] 占用"))
             places.setdefault((c.row, c.col), ci)
             if c.layers > depth_count:
-                out.append(((*where, "layers"), f"{c.layers} layers but layer_depths_m lists only {depth_count}"))
+                out.append(((*where, "layers"), f"有 {c.layers} 层，但 layer_depths_m 只列了 {depth_count} 层"))
     elif g.cable_grid is not None and g.cable_grid.layers > depth_count:
         out.append((("granaries", index, "cable_grid", "layers"),
-                    f"{g.cable_grid.layers} layers but layer_depths_m lists only {depth_count}"))
+                    f"有 {g.cable_grid.layers} 层，但 layer_depths_m 只列了 {depth_count} 层"))
     return out
 
 
@@ -144,22 +146,22 @@ def _check_unit(where, bus, unit, profile, by_code, fed, air_places) -> list[Pro
     kind = profile_kind(profile) if profile is not None else None
     granary = by_code.get(unit.granary) if unit.granary else None
     if unit.granary is not None and unit.granary not in by_code:
-        out.append(((*where, "granary"), f"unknown granary {unit.granary!r}"))
+        out.append(((*where, "granary"), f"没有仓房 {unit.granary!r}"))
     if kind == "thrh":
         if unit.cables:
-            out.append(((*where, "cables"), f"profile {unit.profile!r} is a T/RH transmitter: it has no cables"))
+            out.append(((*where, "cables"), f"寄存器配置 {unit.profile!r} 是温湿度变送器：没有电缆"))
         if unit.air is None:
-            out.append(((*where, "air"), "a T/RH transmitter needs `air: indoor` or `air: outdoor`"))
+            out.append(((*where, "air"), "温湿度变送器须写 `air: indoor` 或 `air: outdoor`"))
         out += _claim_air(where, unit.air, unit.granary, f"{bus.name}/{unit.address}", air_places)
         return out
     if unit.air is not None:
-        out.append(((*where, "air"), "`air:` is for T/RH transmitters; a cable unit's air registers "
-                     "are listed in the top-level `air:` section"))
+        out.append(((*where, "air"), "`air:` 只用于温湿度变送器；测温分机的温湿度寄存器"
+                     "写在顶层的 `air:` 部分"))
     if not unit.cables:
-        out.append(((*where, "cables"), "a cable unit needs `cables:` (which wire cables feed which granary cables)"))
+        out.append(((*where, "cables"), "测温分机须写 `cables:`（分机的哪几路电缆接仓房的哪几根电缆）"))
         return out
     if unit.granary is None:
-        out.append(((*where, "granary"), "a cable unit needs the granary its cables are in"))
+        out.append(((*where, "granary"), "测温分机须写其电缆所在的仓房（granary）"))
     limit = max_cables(profile) if profile is not None else None
     numbers = {c.cable: c for c in granary.cable_list()} if granary else {}
     wire_seen: set[int] = set()
@@ -167,28 +169,28 @@ def _check_unit(where, bus, unit, profile, by_code, fed, air_places) -> list[Pro
         bw = (*where, "cables", k)
         last_wire = block.first_wire_cable + block.count - 1
         if limit is not None and last_wire > limit:
-            out.append(((*bw, "count"), f"wire cables {block.first_wire_cable}-{last_wire} go beyond "
-                         f"the {limit} cables profile {unit.profile!r} can carry"))
+            out.append(((*bw, "count"), f"分机电缆 {block.first_wire_cable}-{last_wire} 超出了"
+                         f"寄存器配置 {unit.profile!r} 最多能接的 {limit} 路"))
         for wire, cable in block.pairs():
             if wire in wire_seen:
-                out.append(((*bw, "first_wire_cable"), f"wire cable {wire} is mapped twice on this unit"))
+                out.append(((*bw, "first_wire_cable"), f"分机电缆 {wire} 在本分机上映射了两次"))
                 break
             wire_seen.add(wire)
             if granary is None:
                 continue
             if cable not in numbers:
-                out.append(((*bw, "first_cable"), f"granary {granary.code} has no cable {cable} "
-                             f"(its cables are {_ranges(sorted(numbers))})"))
+                out.append(((*bw, "first_cable"), f"仓房 {granary.code} 没有电缆 {cable}"
+                             f"（它的电缆是 {_ranges(sorted(numbers))}）"))
                 break
             owner = fed.get((granary.code, cable))
             if owner is not None:
-                out.append(((*bw, "first_cable"), f"granary cable {granary.code}/{cable} is already fed by {owner}"))
+                out.append(((*bw, "first_cable"), f"仓房电缆 {granary.code}/{cable} 已由 {owner} 接入"))
                 break
             fed[(granary.code, cable)] = f"{bus.name}/{unit.address}"
             sensors = max_sensors(profile) if profile is not None else DEFAULT_MAX_SENSORS
             if numbers[cable].layers > sensors:
-                out.append(((*bw, "first_cable"), f"cable {granary.code}/{cable} has {numbers[cable].layers} "
-                             f"layers, profile {unit.profile!r} reads at most {sensors} sensors per cable"))
+                out.append(((*bw, "first_cable"), f"电缆 {granary.code}/{cable} 有 {numbers[cable].layers} "
+                             f"层，寄存器配置 {unit.profile!r} 每根电缆最多读 {sensors} 个测点"))
                 break
     return out
 
@@ -197,13 +199,13 @@ def _claim_air(where, place, granary, owner, air_places) -> list[Problem]:
     if place is None:
         return []
     if place == "indoor" and granary is None:
-        return [((*where, "granary"), "indoor air belongs to a granary: name it")]
+        return [((*where, "granary"), "仓内温湿度属于某个仓房：请写明 granary")]
     if place == "outdoor" and granary is not None:
-        return [((*where, "granary"), "outdoor air belongs to the depot: leave granary out")]
+        return [((*where, "granary"), "仓外温湿度属于整个库点：不要写 granary")]
     key = (place, granary)
     if key in air_places:
-        what = f"indoor air of {granary}" if granary else "outdoor air"
-        return [((*where, "air" if where[0] == "buses" else "place"), f"{what} already comes from {air_places[key]}")]
+        what = f"仓房 {granary} 的仓内温湿度" if granary else "仓外温湿度"
+        return [((*where, "air" if where[0] == "buses" else "place"), f"{what}已由 {air_places[key]} 提供")]
     air_places[key] = owner
     return []
 
@@ -212,20 +214,20 @@ def _check_air_source(ai, src, by_code, units_by_place, air_places) -> list[Prob
     where = ("air", ai)
     out: list[Problem] = []
     if src.granary is not None and src.granary not in by_code:
-        out.append(((*where, "granary"), f"unknown granary {src.granary!r}"))
+        out.append(((*where, "granary"), f"没有仓房 {src.granary!r}"))
     if (src.bus, src.address) not in units_by_place:
-        out.append(((*where, "address"), f"no unit at address {src.address} on bus {src.bus!r}"))
+        out.append(((*where, "address"), f"总线 {src.bus!r} 上没有地址为 {src.address} 的分机"))
     else:
         profile = units_by_place[(src.bus, src.address)]
         if profile is not None and not has_air_registers(profile, src.place):
-            out.append(((*where, "place"), f"the unit's profile has no {src.place} air registers"))
+            out.append(((*where, "place"), f"该分机的寄存器配置没有{_PLACE_ZH.get(src.place, src.place)}温湿度寄存器"))
     out += _claim_air(where, src.place, src.granary, f"{src.bus}/{src.address}", air_places)
     return out
 
 
 def _ranges(numbers: list[int]) -> str:
     if not numbers:
-        return "none"
+        return "无"
     parts, start, prev = [], numbers[0], numbers[0]
     for n in [*numbers[1:], None]:
         if n is not None and n == prev + 1:

@@ -18,6 +18,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from protocols.depot.checks import BusView, Parts, cross_check
 from protocols.depot.model import AirSource, Bus, Camera, DepotConfig, Granary, Unit
 from protocols.depot.yamlnodes import YamlDocument, format_setting, load_yaml
+from protocols.os_zh import os_reason
+from protocols.pydantic_zh import translate, union_message
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def locate_setting(text: str, source: str, path: tuple, message: str) -> ConfigP
 
 
 _BUS_ADAPTER: TypeAdapter = TypeAdapter(Bus)
-_INLINE_SECRET = "passwords never go in the depot file: use password_env (an environment variable) or password_file"
+_INLINE_SECRET = "密码不能写在库点配置文件里：请用 password_env（环境变量）或 password_file"
 
 
 ProfileFiles = Callable[[str], list[tuple[str, str]]]  # path → [(file, text)]; raises OSError
@@ -71,7 +73,7 @@ def read_profile_files(path: str) -> list[tuple[str, str]]:
         try:
             out.append((str(file), file.read_text(encoding="utf-8")))
         except UnicodeDecodeError as exc:
-            raise OSError(f"{file} is not UTF-8 text ({exc.reason})") from None
+            raise OSError(f"{file} 不是 UTF-8 文本（{exc.reason}）") from None
     return out
 
 
@@ -80,12 +82,12 @@ def parse_depot_config(text: str, source: str, read_files: ProfileFiles = read_p
     doc = load_yaml(text)
     problems: list[ConfigProblem] = [ConfigProblem(source, p.line, p.setting, p.message) for p in doc.problems]
     if doc.root is None and not problems:
-        problems.append(ConfigProblem(source, None, "(file)", "the file is empty"))
+        problems.append(ConfigProblem(source, None, "(file)", "文件是空的"))
     if problems and doc.data is None:
         raise ConfigErrors(problems)
     data = doc.data
     if not isinstance(data, dict):
-        raise ConfigErrors([ConfigProblem(source, 1, "(file)", "the file must be a mapping of settings (depot:, granaries:, ...)")])
+        raise ConfigErrors([ConfigProblem(source, 1, "(file)", "文件须为设置的映射（depot:、granaries: 等）")])
 
     def report(path: tuple, message: str) -> None:
         line, setting = doc.locate(path)
@@ -96,8 +98,7 @@ def parse_depot_config(text: str, source: str, read_files: ProfileFiles = read_p
     try:
         config = DepotConfig.model_validate(data)
     except ValidationError as exc:
-        for err in exc.errors():
-            report(tuple(err["loc"]), _message(err))
+        _report_validation(exc, report)
     vendor, origins, lookup = _vendor_profiles(data.get("profiles"), source, doc, problems, read_files)
     for path, message in cross_check(_valid_parts(data), lookup):
         report(path, message)
@@ -126,18 +127,45 @@ def _strip_inline_secrets(data: dict, report) -> dict:
     return data
 
 
+def _report_validation(exc: ValidationError, report) -> None:
+    """Every pydantic error in Chinese, at its setting; a union's members (`profiles:` may be a
+    mapping, a list or a path) are folded into one message about the setting itself."""
+    members: dict[tuple, list[dict]] = {}
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        # An unknown setting's own name is the user's text, never a union label ("a[1]: x").
+        searched = loc[:-1] if err["type"] == "extra_forbidden" else loc
+        label = next((i for i, part in enumerate(searched) if _is_union_label(part)), None)
+        if label is None:
+            report(_setting_of(err, loc), _message(err))
+            continue
+        members.setdefault(loc[:label], []).append({**err, "loc": loc[:label] + loc[label + 1:]})
+    for where, errs in members.items():
+        # A member that failed only deeper down fits the shape the user chose: report its errors.
+        deeper = [e for e in errs if len(e["loc"]) > len(where)]
+        if deeper:
+            for err in deeper:
+                report(err["loc"], _message(err))
+        else:
+            report(where, union_message(errs))
+
+
+def _is_union_label(part: Any) -> bool:
+    # pydantic names a plain union's member by its type in `loc` ('list[str]', 'str').
+    return isinstance(part, str) and ("[" in part or part in ("str", "int", "float", "bool"))
+
+
+def _setting_of(err: dict, loc: tuple) -> tuple:
+    # A bus's `kind:` picks its type: a bad or missing kind is reported at `kind`, not the bus.
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return (*loc, str((err.get("ctx") or {}).get("discriminator", "kind")).strip("'"))
+    return loc
+
+
 def _message(err: dict) -> str:
-    kind, loc, given = err["type"], err["loc"], err.get("input")
-    if kind == "missing":
-        return "required setting is missing"
-    if kind == "extra_forbidden":
-        return "unknown setting" + _suggestion(str(loc[-1]), err)
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if kind in ("value_error", "assertion_error") or isinstance(given, dict | list):
-        return msg
-    return f"{msg} (got {given!r})"
+    if err["type"] == "extra_forbidden":
+        return translate(err) + _suggestion(str(err["loc"][-1]), err)
+    return translate(err)
 
 
 def _suggestion(name: str, err: dict) -> str:
@@ -146,10 +174,14 @@ def _suggestion(name: str, err: dict) -> str:
 
     known = _known_names(err["loc"][:-1])
     close = difflib.get_close_matches(name, known, n=1)
-    return f": did you mean {close[0]!r}?" if close else ""
+    return f"：是否想写 {close[0]!r}？" if close else ""
 
 
 def _known_names(loc: tuple) -> list[str]:
+    if len(loc) == 2 and loc[0] == "profiles":  # an inline vendor profile
+        from protocols.modbus.profile import RegisterProfile
+
+        return list(RegisterProfile.model_fields)
     model: Any = DepotConfig
     for part in loc:
         if isinstance(part, int) or model is None:
@@ -179,7 +211,8 @@ def _vendor_profiles(raw: Any, source: str, doc: YamlDocument, problems: list[Co
                      read_files: ProfileFiles):
     """Parsed vendor profiles, the file each came from, and a name → profile lookup over
     built-ins and vendors."""
-    from protocols.modbus.profiles import BUILTIN_PROFILES, ProfileError, parse_profile
+    from protocols.modbus.profile import RegisterProfile
+    from protocols.modbus.profiles import BUILTIN_PROFILES
 
     vendor: dict[str, Any] = {}
     origins: dict[str, str] = {}
@@ -190,17 +223,18 @@ def _vendor_profiles(raw: Any, source: str, doc: YamlDocument, problems: list[Co
                 continue  # the model already reported it
             if name in BUILTIN_PROFILES:
                 line, setting = doc.locate(("profiles", name))
-                problems.append(ConfigProblem(source, line, setting, f"{name!r} is a built-in profile: give yours another name"))
+                problems.append(ConfigProblem(source, line, setting, f"{name!r} 是内置寄存器配置：请给你的配置另起名字"))
                 continue
             try:
-                vendor[name] = parse_profile({"name": name, **body}, source=f"{source}: profiles.{name}")
+                vendor[name] = RegisterProfile.model_validate({**body, "name": name})
                 origins[name] = source
-            except ProfileError as exc:
+            except ValidationError as exc:
+                # Each bad setting of the inline profile at its own line, as for the rest of the file.
                 failed.add(name)
-                field = getattr(exc, "field", None)
-                path = ("profiles", name, *(field.split(".") if isinstance(field, str) else ()))
-                line, setting = doc.locate(path)
-                problems.append(ConfigProblem(source, line, setting, _profile_reason(exc)))
+                for err in exc.errors():
+                    err = {**err, "loc": ("profiles", name, *err["loc"])}
+                    line, setting = doc.locate(err["loc"])
+                    problems.append(ConfigProblem(source, line, setting, _message(err)))
     elif isinstance(raw, str | list):
         places = [(("profiles",), raw)] if isinstance(raw, str) else \
             [(("profiles", i), given) for i, given in enumerate(raw)]
@@ -230,26 +264,26 @@ def _profile_files(places: list[tuple[tuple, Any]], source: str, doc: YamlDocume
             problems.append(ConfigProblem(source, line, setting, message))
 
         if not isinstance(given, str) or not given.strip():
-            report("a profile file or folder, written as a path (e.g. ./umt8.yaml)")
+            report("须为寄存器配置文件或文件夹的路径（如 ./umt8.yaml）")
             continue
         path = resolve_path(source, given)
         try:
             files = read_files(path)
         except OSError as exc:
-            report(f"cannot read the profile file or folder {path}: {exc.strerror or exc}")
+            report(f"读不了寄存器配置文件或文件夹 {path}：{os_reason(exc)}")
             continue
         if not files:
-            report(f"the folder {path} holds no *.yaml profile files")
+            report(f"文件夹 {path} 里没有 *.yaml 寄存器配置文件")
         for file, text in files:
             profiles, trouble, names = read_profiles_yaml(text, file)
             problems.extend(ConfigProblem(file, line, setting, message) for line, setting, message in trouble)
             for name, line in names.items():
                 if name in BUILTIN_PROFILES:
                     problems.append(ConfigProblem(file, line, f"profiles.{name}",
-                                                  f"{name!r} is a built-in profile: give yours another name"))
+                                                  f"{name!r} 是内置寄存器配置：请给你的配置另起名字"))
                 elif name in origins:
                     problems.append(ConfigProblem(file, line, f"profiles.{name}",
-                                                  f"profile {name!r} is defined twice (also in {origins[name]})"))
+                                                  f"寄存器配置 {name!r} 定义了两次（另一处在 {origins[name]}）"))
                 elif name in profiles:
                     vendor[name], origins[name] = profiles[name], file
                 else:
@@ -260,10 +294,6 @@ class _Unparsed:
     """Stands in for a vendor profile that has its own problems already reported."""
 
     kind = "cable_unit"
-
-
-def _profile_reason(exc: Exception) -> str:
-    return getattr(exc, "reason", None) or str(exc)
 
 
 def _salvage(validate, item: Any) -> Any:

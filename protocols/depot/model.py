@@ -21,12 +21,13 @@ from pydantic import (
 
 from protocols.depot.durations import parse_duration
 from protocols.mqtt.topics import valid_code
+from protocols.pydantic_zh import show_value
 
 
 def _check_code(value: str) -> str:
     if not valid_code(value):
         raise ValueError(
-            f"{value!r} is not a valid code: use 1-64 characters from A-Z a-z 0-9 _ -"
+            f"{show_value(value)} 不是有效的代码：只能用 1-64 个 A-Z a-z 0-9 _ - 字符"
         )
     return value
 
@@ -117,10 +118,10 @@ class Granary(Strict):
     @model_validator(mode="after")
     def _one_layout(self) -> Granary:
         if (self.cable_grid is None) == (self.cables is None):
-            raise ValueError("give the cables either as `cable_grid` or as a `cables` list, exactly one")
+            raise ValueError("电缆要么写成 `cable_grid`，要么写成 `cables` 列表，只能二选一")
         depths = self.layer_depths_m
         if any(b <= a for a, b in zip(depths, depths[1:], strict=False)):
-            raise ValueError("layer_depths_m must grow from the top layer down")
+            raise ValueError("layer_depths_m 须从顶层往下逐层增大")
         return self
 
     def cable_list(self) -> list[CableSpec]:
@@ -273,7 +274,7 @@ class Broker(Strict):
     @model_validator(mode="after")
     def _one_password_source(self) -> Broker:
         if self.password_env and self.password_file:
-            raise ValueError("give the password as password_env or password_file, not both")
+            raise ValueError("密码用 password_env 或 password_file 给出，只能二选一")
         return self
 
 

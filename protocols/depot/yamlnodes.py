@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from protocols.yaml_zh import yaml_reason
+
 PathPart = str | int
 
 
@@ -74,10 +76,10 @@ def load_yaml(text: str) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        reason = " ".join(p for p in (exc.context, exc.problem) if p)
-        return YamlDocument(None, None, [YamlProblem(line, "(file)", f"not valid YAML: {reason}")])
+        reason = yaml_reason(exc.context, exc.problem)
+        return YamlDocument(None, None, [YamlProblem(line, "(file)", f"不是有效的 YAML：{reason}")])
     except yaml.YAMLError as exc:
-        return YamlDocument(None, None, [YamlProblem(None, "(file)", f"not valid YAML: {exc}")])
+        return YamlDocument(None, None, [YamlProblem(None, "(file)", f"不是有效的 YAML：{yaml_reason(str(exc))}")])
     doc = YamlDocument(data, root)
     _find_duplicate_keys(root, [], doc.problems)
     return doc
@@ -92,7 +94,7 @@ def _find_duplicate_keys(node: yaml.Node | None, path: list[PathPart], out: list
             if name in seen:
                 out.append(YamlProblem(
                     line, format_setting([*path, name]),
-                    f"setting given twice (first on line {seen[name]}); the file must say it once",
+                    f"设置写了两次（第一次在第 {seen[name]} 行）；同一设置只能写一次",
                 ))
             else:
                 seen[name] = line

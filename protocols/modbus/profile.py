@@ -84,24 +84,24 @@ class RegisterProfile(BaseModel):
     @model_validator(mode="after")
     def _complete(self) -> RegisterProfile:
         if any(not 0 <= v <= 0xFFFF for v in self.sentinel_fault):
-            raise ValueError("sentinel_fault: every value must be 0 … 65535 (or -32768 … -1)")
+            raise ValueError("sentinel_fault：每个值须在 0 … 65535（或 -32768 … -1）之间")
         if self.kind == "thrh":
             if self.rh_register is None or self.temp_register is None:
-                raise ValueError("a thrh profile needs rh_register and temp_register")
+                raise ValueError("thrh（温湿度变送器）配置须写 rh_register 和 temp_register")
             return self
         if self.temp_base is None:
-            raise ValueError("temp_base: a cable_unit profile needs the temperature block's address")
+            raise ValueError("temp_base：cable_unit（测温分机）配置须写温度寄存器块的起始地址")
         if (self.stride is None) == (self.stride_register is None):
-            raise ValueError("give exactly one of stride (fixed) or stride_register")
+            raise ValueError("stride（固定值）和 stride_register 须写且只写一个")
         if (self.cable_count is None) == (self.cable_count_register is None):
-            raise ValueError("give exactly one of cable_count (fixed) or cable_count_register")
+            raise ValueError("cable_count（固定值）和 cable_count_register 须写且只写一个")
         given = [n for n in ("sensors_register_base", "sensors_per_cable", "sensors_per_cable_register")
                  if getattr(self, n) is not None]
         if len(given) > 1:
-            raise ValueError("give at most one of sensors_register_base, sensors_per_cable or "
-                             f"sensors_per_cable_register (got {', '.join(given)})")
+            raise ValueError("sensors_register_base、sensors_per_cable、sensors_per_cable_register "
+                             f"最多只能写一个（写了 {'、'.join(given)}）")
         if self.valid_min_c >= self.valid_max_c:
-            raise ValueError("valid_min_c must be below valid_max_c")
+            raise ValueError("valid_min_c 须小于 valid_max_c")
         return self
 
     def header_registers(self) -> list[int]:

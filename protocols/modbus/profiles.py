@@ -9,6 +9,8 @@ import yaml
 from pydantic import ValidationError
 
 from protocols.modbus.profile import ProfileError, RegisterProfile
+from protocols.pydantic_zh import translate
+from protocols.yaml_zh import yaml_reason
 
 # The contract's table says 0–64 cables, yet its own timing example is a 78-cable unit; the
 # sensor-count block (16 + c) has room for 84 before the temperatures start at 100, so that
@@ -49,17 +51,18 @@ def get_profile(name: str, extra: Mapping[str, RegisterProfile] | None = None) -
         return BUILTIN_PROFILES[name]
     except KeyError:
         known = sorted({*BUILTIN_PROFILES, *(extra or {})})
-        raise ProfileError(f"unknown register profile {name!r}; known: {', '.join(known)}") from None
+        raise ProfileError(f"未知的寄存器配置 {name!r}；已有：{'、'.join(known)}") from None
 
 
 def _describe(exc: ValidationError) -> list[tuple[tuple, str]]:
-    return [(tuple(err["loc"]), err["msg"]) for err in exc.errors()]
+    # In Chinese, as every message an integrator reads (protocols/pydantic_zh.py).
+    return [(tuple(err["loc"]), translate(err)) for err in exc.errors()]
 
 
 def parse_profile(data: Mapping[str, Any], source: str = "<profile>") -> RegisterProfile:
     """A profile from a mapping (as read from YAML); errors name every bad field."""
     if not isinstance(data, Mapping):
-        raise ProfileError(f"{source}: a profile must be a mapping of settings, not {type(data).__name__}")
+        raise ProfileError(f"{source}: 寄存器配置须为设置的映射，而不是 {type(data).__name__}")
     try:
         return RegisterProfile.model_validate(dict(data))
     except ValidationError as exc:
@@ -92,11 +95,11 @@ def read_profiles_yaml(text: str, source: str = "<yaml>") -> tuple[dict[str, Reg
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return {}, [(mark.line + 1 if mark else None, "(file)", f"not valid YAML: {getattr(exc, 'problem', exc)}")], {}
+        return {}, [(mark.line + 1 if mark else None, "(file)", f"不是有效的 YAML：{yaml_reason(getattr(exc, 'problem', None) or str(exc))}")], {}
     if root is None:
         return {}, [], {}
     if not isinstance(root, yaml.MappingNode) or not isinstance(data, Mapping):
-        return {}, [(root.start_mark.line + 1, "(file)", "expected a mapping of profile names to their settings")], {}
+        return {}, [(root.start_mark.line + 1, "(file)", "须为寄存器配置名称到其设置的映射")], {}
     if isinstance(data.get("name"), str):
         entries = [(data["name"], root, data, "profile")]
         names = {data["name"]: root.start_mark.line + 1}
@@ -107,7 +110,7 @@ def read_profiles_yaml(text: str, source: str = "<yaml>") -> tuple[dict[str, Reg
     problems: list[ProfileProblem] = []
     for name, node, body, where in entries:
         if not isinstance(body, Mapping):
-            problems.append((node.start_mark.line + 1, where, "expected a mapping of settings"))
+            problems.append((node.start_mark.line + 1, where, "须为设置的映射"))
             continue
         lines = {str(k.value): k.start_mark.line + 1 for k, _ in getattr(node, "value", [])}
         try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from protocols.mqtt import reasons_zh as zh
 from protocols.mqtt import topics
 from protocols.mqtt.errors import MessageError
 from protocols.mqtt.fields import FieldValueError
@@ -74,14 +75,19 @@ def topic_of(message: Message) -> str:
 # ---- decoding --------------------------------------------------------------------------
 
 
+class _Refused(ValueError):
+    """Raised by our json.loads hooks, with the Chinese reason; any other ValueError out of
+    json.loads is Python's integer-length limit."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+    raise _Refused(zh.CONSTANT_NOT_ALLOWED.format(name=name))
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"number {text[:40]} is out of range")
+        raise _Refused(zh.NUMBER_OUT_OF_RANGE.format(text=text[:40]))
     return value
 
 
@@ -89,7 +95,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj: dict[str, Any] = {}
     for key, value in pairs:
         if key in obj:
-            raise ValueError(f"key {key!r} appears twice in one object")
+            raise _Refused(zh.KEY_TWICE.format(key=key))
         obj[key] = value
     return obj
 
@@ -99,13 +105,13 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _SUSPECT_ESCAPE = re.compile(r"\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
-def _bad_string(value: str) -> str | None:
+def _bad_string(value: str, is_key: bool = False) -> str | None:
     if "\x00" in value:
-        return "contains a NUL character"
+        return zh.KEY_NUL if is_key else zh.TEXT_NUL
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "contains an unpaired UTF-16 surrogate"
+        return zh.KEY_SURROGATE if is_key else zh.TEXT_SURROGATE
     return None
 
 
@@ -113,12 +119,12 @@ def _check_strings(node: Any, path: tuple[int | str, ...] = ()) -> None:
     if isinstance(node, str):
         problem = _bad_string(node)
         if problem:
-            raise MessageError(f"text {problem}", _path(path))
+            raise MessageError(problem, _path(path))
     elif isinstance(node, dict):
         for key, value in node.items():
-            problem = _bad_string(key)
+            problem = _bad_string(key, is_key=True)
             if problem:
-                raise MessageError(f"a key {problem}", _path(path))
+                raise MessageError(problem, _path(path))
             _check_strings(value, (*path, key))
     elif isinstance(node, list):
         for index, value in enumerate(node):
@@ -129,7 +135,7 @@ def _parse_json(payload: bytes) -> Any:
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MessageError(f"payload is not valid UTF-8 (byte {exc.start})") from None
+        raise MessageError(zh.NOT_UTF8.format(byte=exc.start + 1)) from None
     try:
         obj = json.loads(
             text,
@@ -138,13 +144,13 @@ def _parse_json(payload: bytes) -> Any:
             object_pairs_hook=_no_duplicate_keys,
         )
     except json.JSONDecodeError as exc:
-        raise MessageError(
-            f"payload is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+        raise MessageError(zh.not_json(exc.msg, exc.lineno, exc.colno)) from None
     except RecursionError:
-        raise MessageError("payload is not JSON this receiver accepts: nested too deeply") from None
-    except ValueError as exc:  # our hooks, or an integer too long to convert
-        raise MessageError(f"payload is not JSON this receiver accepts: {exc}") from None
+        raise MessageError(zh.NOT_JSON_ACCEPTED.format(detail=zh.NESTED_TOO_DEEPLY)) from None
+    except _Refused as exc:
+        raise MessageError(zh.NOT_JSON_ACCEPTED.format(detail=exc)) from None
+    except ValueError:  # Python's limit on the digits of an integer
+        raise MessageError(zh.NOT_JSON_ACCEPTED.format(detail=zh.NUMBER_TOO_LONG)) from None
     if _SUSPECT_ESCAPE.search(text):
         _check_strings(obj)
     return obj
@@ -166,14 +172,7 @@ def _reason(error: dict[str, Any]) -> tuple[str | None, str]:
     ctx_error = (error.get("ctx") or {}).get("error")
     if isinstance(ctx_error, FieldValueError):
         return _path(error["loc"], ctx_error.sub), ctx_error.reason
-    message = error["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    if error["type"] == "extra_forbidden":
-        message = "unknown field (not in the contract)"
-    elif error["type"] == "missing":
-        message = "required field is missing"
-    return _path(error["loc"]), message
+    return _path(error["loc"]), zh.pydantic_reason(error)
 
 
 def validation_error(exc: ValidationError) -> MessageError:
@@ -186,18 +185,17 @@ def validation_error(exc: ValidationError) -> MessageError:
 def validate_payload(obj: Any, expected_schema: str | None = None) -> AnyMessage:
     """Validate a parsed JSON object against its `schema` (which must equal `expected_schema`, if given)."""
     if not isinstance(obj, dict):
-        raise MessageError(f"payload must be a JSON object, not {type(obj).__name__}")
+        raise MessageError(zh.NOT_OBJECT.format(kind=zh.json_type_name(obj)))
     schema_id = obj.get("schema")
     if schema_id is None:
-        raise MessageError("required field is missing", "schema")
+        raise MessageError(zh.PAYLOAD_TEMPLATES["missing"], "schema")
     if not isinstance(schema_id, str) or schema_id not in MODEL_BY_SCHEMA:
-        known = ", ".join(MODEL_BY_SCHEMA)
-        raise MessageError(f"unknown schema {str(schema_id)[:80]!r}; known: {known}", "schema")
+        known = "、".join(MODEL_BY_SCHEMA)
+        raise MessageError(zh.SCHEMA_UNKNOWN.format(schema=str(schema_id)[:80], known=known),
+                           "schema")
     if expected_schema is not None and schema_id != expected_schema:
         raise MessageError(
-            f"schema {schema_id!r} does not belong on this topic, which carries {expected_schema!r}",
-            "schema",
-        )
+            zh.SCHEMA_WRONG_TOPIC.format(schema=schema_id, expected=expected_schema), "schema")
     model = MODEL_BY_SCHEMA[schema_id]
     try:
         return model.model_validate(obj)  # type: ignore[return-value]
@@ -212,7 +210,7 @@ def decode_message(topic: str, payload: bytes) -> AnyMessage:
     except MessageError:
         raise
     except Exception as exc:  # a receiver must never crash on input: last-resort wrapping
-        raise MessageError(f"payload could not be validated: {type(exc).__name__}: {exc}") from None
+        raise MessageError(zh.UNEXPECTED.format(kind=type(exc).__name__, detail=exc)) from None
 
 
 def _decode(topic: str, payload: bytes) -> AnyMessage:
@@ -220,16 +218,15 @@ def _decode(topic: str, payload: bytes) -> AnyMessage:
     if isinstance(payload, (bytearray, memoryview)):
         payload = bytes(payload)
     if not isinstance(payload, bytes):
-        raise MessageError(f"payload must be bytes, not {type(payload).__name__}")
+        raise MessageError(zh.NOT_BYTES.format(kind=type(payload).__name__))
     limit = max_payload_bytes(kind)
     if len(payload) > limit:
-        raise MessageError(f"payload is {len(payload)} bytes, over the limit of {limit}")
+        raise MessageError(zh.TOO_LARGE.format(size=len(payload), limit=limit))
     model = MODEL_BY_KIND[kind]
     message = validate_payload(_parse_json(payload), model.SCHEMA_ID)
     if message.depot != depot:
         raise MessageError(
-            f"depot {message.depot!r} differs from the topic's depot {depot!r}", "depot"
-        )
+            zh.DEPOT_DIFFERS.format(depot=message.depot, topic_depot=depot), "depot")
     return message
 
 
@@ -239,15 +236,15 @@ def _decode(topic: str, payload: bytes) -> AnyMessage:
 def encode_message(model: Message) -> bytes:
     """UTF-8 JSON with `schema` first and times as `...Z`; MessageError if over the size limit."""
     if not isinstance(model, tuple(MODEL_BY_KIND.values())):
-        raise MessageError(f"cannot encode {type(model).__name__}: not a contract message")
+        raise MessageError(zh.NOT_A_MESSAGE.format(kind=type(model).__name__))
     data = model.model_dump(mode="json", by_alias=True)
     data = {"schema": data.pop("schema"), **data}
     try:
         payload = dumps(data)
     except UnicodeEncodeError:
-        raise MessageError("text contains an unpaired UTF-16 surrogate") from None
+        raise MessageError(zh.TEXT_SURROGATE) from None
     kind = KIND_BY_SCHEMA[model.SCHEMA_ID]
     limit = max_payload_bytes(kind)
     if len(payload) > limit:
-        raise MessageError(f"payload is {len(payload)} bytes, over the limit of {limit}")
+        raise MessageError(zh.TOO_LARGE.format(size=len(payload), limit=limit))
     return payload

@@ -25,7 +25,7 @@ class MessageError(ValueError):
     def _text(self) -> str:
         first = f"{self.field}: {self.reason}" if self.field else self.reason
         more = len(self.problems) - 1
-        return f"{first} (and {more} more problem{'s' if more > 1 else ''})" if more else first
+        return f"{first}（另有 {more} 处问题）" if more else first
 
     def __reduce__(self):
         return (type(self), (self.reason, self.field, self.problems))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -17,6 +18,7 @@ from pydantic import (
 )
 
 from protocols.domain.units import round2
+from protocols.mqtt.reasons_zh import json_type_name
 from protocols.mqtt.topics import CODE_PATTERN
 from protocols.timefmt import format_ts, parse_ts, to_utc
 
@@ -61,12 +63,30 @@ STRICT = ConfigDict(
 )
 
 
+_EXAMPLE_TS = "2026-11-22T08:00:07Z"
+_OFFSET_RE = re.compile(r"[+-]\d{2}:?\d{2}$")
+# The shape parse_ts accepts; a string of this shape that it refused names a day that is not.
+_TS_SHAPE_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z", re.ASCII)
+
+
 def _utc_datetime(value: object) -> datetime:
+    # protocols/timefmt.py speaks English to programmers; a rejected payload is read by people,
+    # so its three cases are said again here in Chinese.
     if isinstance(value, str):
-        return parse_ts(value)
-    if isinstance(value, datetime):
+        try:
+            return parse_ts(value)
+        except ValueError:
+            shown = value[:40]
+            if _TS_SHAPE_RE.fullmatch(value):
+                raise ValueError(f"时间 {shown!r} 不是有效的日期时间") from None
+            if _OFFSET_RE.search(value):
+                raise ValueError(f"时间 {shown!r} 带有时区偏移：须写成 UTC 时间并以 Z 结尾"
+                                 f"（如 {_EXAMPLE_TS}）") from None
+            raise ValueError(f"时间 {shown!r} 不是 RFC 3339 UTC 时间（如 {_EXAMPLE_TS}）") from None
+    if isinstance(value, datetime):  # built in Python, never from a payload: a programmer's error
         return to_utc(value)
-    raise ValueError(f"expected an RFC 3339 UTC time string, got {type(value).__name__}")
+    raise ValueError(f"须为 RFC 3339 UTC 时间字符串（如 {_EXAMPLE_TS}），"
+                     f"实际为{json_type_name(value)}")
 
 
 UtcDatetime = Annotated[
@@ -105,7 +125,7 @@ def _canonical_uuid(value: str) -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise ValueError(f"{value!r} is not a UUID") from None
+        raise ValueError(f"{value[:60]!r} 不是 UUID") from None
 
 
 Uuid = Annotated[

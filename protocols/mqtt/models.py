@@ -90,16 +90,16 @@ class GrainScan(Part):
         seen: set[int] = set()
         for i, layer in enumerate(faults):
             if layer < 1:
-                raise FieldValueError(f"[{i}]", f"layer {layer} is not 1-based")
+                raise FieldValueError(f"[{i}]", f"层号 {layer} 须从 1 起算")
             if temps is not None and layer > len(temps):
                 raise FieldValueError(
-                    f"[{i}]", f"layer {layer} beyond the {len(temps)} layers of temps_c"
+                    f"[{i}]", f"层号 {layer} 超出 temps_c 的 {len(temps)} 层"
                 )
             if layer in seen:
-                raise FieldValueError(f"[{i}]", f"layer {layer} listed twice")
+                raise FieldValueError(f"[{i}]", f"层号 {layer} 列了两次")
             if temps is not None and temps[layer - 1] is not None:
                 raise FieldValueError(
-                    f"[{i}]", f"layer {layer} is a fault but temps_c[{layer - 1}] has a value"
+                    f"[{i}]", f"层号 {layer} 标为故障，但 temps_c[{layer - 1}] 有值（故障层须为 null）"
                 )
             seen.add(layer)
         return faults
@@ -117,9 +117,9 @@ class AirReading(Part):
     @model_validator(mode="after")
     def _granary_matches_place(self) -> AirReading:
         if self.place == "indoor" and self.granary is None:
-            raise FieldValueError("granary", "an indoor reading needs its granary")
+            raise FieldValueError("granary", "仓内（indoor）读数须写明仓房")
         if self.place == "outdoor" and self.granary is not None:
-            raise FieldValueError("granary", "an outdoor reading has granary null")
+            raise FieldValueError("granary", "仓外（outdoor）读数的 granary 须为 null")
         return self
 
 
@@ -146,7 +146,7 @@ class Telemetry(Message):
     @model_validator(mode="after")
     def _not_empty(self) -> Telemetry:
         if not self.grain and not self.air:
-            raise FieldValueError("grain", "grain and air are both empty; one must have entries")
+            raise FieldValueError("grain", "grain 和 air 都为空，至少一项要有读数")
         return self
 
 
@@ -189,7 +189,7 @@ class LayoutGranary(Part):
     def _depths_increase(cls, depths: list[float]) -> list[float]:
         for i in range(1, len(depths)):
             if depths[i] <= depths[i - 1]:
-                raise FieldValueError(f"[{i}]", "layer depths must increase from the top down")
+                raise FieldValueError(f"[{i}]", "各层深度须自上而下递增")
         return depths
 
     @model_validator(mode="after")
@@ -197,12 +197,12 @@ class LayoutGranary(Part):
         seen: set[int] = set()
         for i, cable in enumerate(self.cables):
             if cable.cable in seen:
-                raise FieldValueError(f"cables[{i}].cable", f"cable {cable.cable} listed twice")
+                raise FieldValueError(f"cables[{i}].cable", f"测温电缆 {cable.cable} 列了两次")
             seen.add(cable.cable)
             if cable.layers > len(self.layer_depths_m):
                 raise FieldValueError(
                     f"cables[{i}].layers",
-                    f"{cable.layers} layers but layer_depths_m gives {len(self.layer_depths_m)}",
+                    f"有 {cable.layers} 层，但 layer_depths_m 只给出 {len(self.layer_depths_m)} 层",
                 )
         return self
 
@@ -230,22 +230,22 @@ class Layout(Message):
         granaries: set[str] = set()
         for i, granary in enumerate(self.granaries):
             if granary.granary in granaries:
-                raise FieldValueError(f"granaries[{i}].granary", "granary code listed twice")
+                raise FieldValueError(f"granaries[{i}].granary", "仓房代码列了两次")
             granaries.add(granary.granary)
         cameras: set[str] = set()
         for i, camera in enumerate(self.cameras):
             if camera.camera in cameras:
-                raise FieldValueError(f"cameras[{i}].camera", "camera code listed twice")
+                raise FieldValueError(f"cameras[{i}].camera", "摄像机代码列了两次")
             cameras.add(camera.camera)
             if camera.granary is not None and camera.granary not in granaries:
                 raise FieldValueError(
-                    f"cameras[{i}].granary", f"granary {camera.granary!r} is not in granaries"
+                    f"cameras[{i}].granary", f"仓房 {camera.granary!r} 不在 granaries 中"
                 )
         for i, granary in enumerate(self.granaries):
             for j, camera_code in enumerate(granary.cameras):
                 if camera_code not in cameras:
                     raise FieldValueError(
-                        f"granaries[{i}].cameras[{j}]", f"camera {camera_code!r} is not in cameras"
+                        f"granaries[{i}].cameras[{j}]", f"摄像机 {camera_code!r} 不在 cameras 中"
                     )
         return self
 
@@ -350,19 +350,25 @@ class Command(Message):
     granary: Code | None
     camera: Code | None = None
     issued_at: UtcDatetime
+    # live_start only (optional, an addition like `camera`): the one-time key central's media
+    # server asks for when the edge publishes this camera's stream (<url>/<stream>?key=…).
+    live_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,64}$")
 
     @model_serializer(mode="wrap")
     def _omit_no_camera(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Left off the wire when null, so agents that predate the field still accept the others.
+        # Left off the wire when null, so agents that predate the fields still accept the others.
         data = handler(self)
-        if data.get("camera") is None:
-            data.pop("camera", None)
+        for optional in ("camera", "live_key"):
+            if data.get(optional) is None:
+                data.pop(optional, None)
         return data
 
     @model_validator(mode="after")
     def _live_names_its_camera(self) -> Command:
         if self.action.startswith("live_") and self.camera is None:
-            raise FieldValueError("camera", f"{self.action} needs the camera")
+            raise FieldValueError("camera", f"{self.action} 须写明摄像机（camera）")
+        if self.live_key is not None and self.action != "live_start":
+            raise FieldValueError("live_key", f"只有 live_start 带 live_key，{self.action} 不带")
         return self
 
 

@@ -12,9 +12,9 @@ def check_jpeg_b64(text: str, max_bytes: int) -> bytes:
     try:
         data = binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise ValueError("not valid base64 (standard alphabet, with padding)") from None
+        raise ValueError("不是有效的 base64（须用标准字母表并带填充）") from None
     if len(data) > max_bytes:
-        raise ValueError(f"JPEG is {len(data)} bytes, over the limit of {max_bytes}")
+        raise ValueError(f"JPEG 有 {len(data)} 字节，超过上限 {max_bytes} 字节")
     if not data.startswith(_JPEG_START):
-        raise ValueError("decoded data is not a JPEG (no FF D8 FF start marker)")
+        raise ValueError("解码后的数据不是 JPEG（没有 FF D8 FF 起始标记）")
     return data

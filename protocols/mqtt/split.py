@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from protocols.mqtt import reasons_zh as zh
 from protocols.mqtt.errors import MessageError
 from protocols.mqtt.fields import MAX_AIR_READINGS, MAX_BATCH, MAX_GRAIN_SCANS
 from protocols.mqtt.models import AirReading, GrainScan, Telemetry
@@ -58,7 +59,7 @@ def split_scans(
         item_size = _item_bytes(item)
         if envelope + item_size > max_bytes:
             raise MessageError(
-                f"this reading alone makes a {envelope + item_size}-byte message, over {max_bytes}",
+                zh.READING_TOO_LARGE.format(size=envelope + item_size, limit=max_bytes),
                 f"{name}[{index}]",
             )
         extra = item_size + (1 if current[name] else 0)  # the comma before it

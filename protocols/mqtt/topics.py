@@ -35,16 +35,16 @@ def valid_code(s: object) -> bool:
 def _check_depot(depot: object) -> str:
     if not valid_code(depot):
         raise TopicError(
-            f"depot code {depot!r} must be 1-64 characters of A-Z a-z 0-9 _ -", "topic"
+            f"库点代码 {depot!r} 须为 1 到 64 个字符，只含 A-Z a-z 0-9 _ -", "topic"
         )
     if depot in RESERVED_DEPOT_CODES:
-        raise TopicError(f"depot code {depot!r} is reserved", "topic")
+        raise TopicError(f"库点代码 {depot!r} 是保留字，不能用作库点代码", "topic")
     return depot  # type: ignore[return-value]
 
 
 def _check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise TopicError(f"unknown topic kind {kind!r}; known: {', '.join(KINDS)}", "topic")
+        raise TopicError(f"未知的主题类别 {kind!r}；已知：{'、'.join(KINDS)}", "topic")
     return kind
 
 
@@ -56,13 +56,13 @@ def topic_for(depot: str, kind: str) -> str:
 def parse_topic(topic: str) -> tuple[str, str]:
     """Split a depot topic into (depot, kind); TopicError when it is not one of contract v1."""
     if not isinstance(topic, str):
-        raise TopicError(f"topic must be a string, got {type(topic).__name__}", "topic")
+        raise TopicError(f"主题须为字符串，实际为 {type(topic).__name__}", "topic")
     head = PREFIX + "/"
     if not topic.startswith(head):
-        raise TopicError(f"topic {topic!r} does not start with {head!r}", "topic")
+        raise TopicError(f"主题 {topic!r} 不以 {head!r} 开头", "topic")
     depot, sep, kind = topic[len(head):].partition("/")
     if not sep:
-        raise TopicError(f"topic {topic!r} has no kind after the depot code", "topic")
+        raise TopicError(f"主题 {topic!r} 在库点代码之后缺少类别", "topic")
     return _check_depot(depot), _check_kind(kind)
 
 
@@ -74,7 +74,7 @@ def subscription(kind: str = TELEMETRY) -> str:
 def shared_subscription(kind: str = TELEMETRY, group: str = INGEST_SHARED_GROUP) -> str:
     """`$share/{group}/grainlink/v1/+/{kind}`: workers of one group split the messages."""
     if not valid_code(group):
-        raise TopicError(f"shared-subscription group {group!r} is not a valid name", "group")
+        raise TopicError(f"共享订阅组名 {group!r} 无效", "group")
     return f"$share/{group}/{subscription(kind)}"
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from protocols.depot.durations import parse_duration
+from protocols.pydantic_zh import show_value, translate
 from simulators.grainpile.thermal import Condensation, Hotspot
 
 
@@ -128,8 +129,7 @@ def validation_problems(exc: ValidationError) -> list[tuple[tuple, str]]:
     out = []
     for err in exc.errors():
         path = tuple(p for p in err["loc"] if str(p) not in KINDS)
-        msg = err["msg"].removeprefix("Value error, ")
-        out.append((path, msg))
+        out.append((path, translate(err)))  # in Chinese, as every message a person reads
     return out
 
 
@@ -138,7 +138,7 @@ def parse_scenario(data: Any, where: str = "scenario") -> Scenario:
         return data
     if not isinstance(data, dict) or data.get("kind") not in KINDS:
         kind = data.get("kind") if isinstance(data, dict) else None
-        raise ScenarioError([(("kind",), f"{kind!r} is not one of {', '.join(KINDS)}")], where)
+        raise ScenarioError([(("kind",), f"{show_value(kind)} 不是以下之一：{'、'.join(KINDS)}")], where)
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:

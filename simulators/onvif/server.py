@@ -110,8 +110,8 @@ class SimulatedCamera:
             self.rtsp_proc.kill()
             self.rtsp_proc.wait()
             self.rtsp_proc = None
-            raise RuntimeError(f"the simulated camera's RTSP server did not start ({line} {rest[-400:]}); "
-                               "it needs Debian's python3-gi gir1.2-gst-rtsp-server-1.0 "
+            raise RuntimeError(f"模拟摄像机的 RTSP 服务没有启动（{line} {rest[-400:]}）；"
+                               "它需要 Debian 的 python3-gi gir1.2-gst-rtsp-server-1.0 "
                                "gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly")
 
     # ---- scenario switches ------------------------------------------------------------------

@@ -60,14 +60,14 @@ def test_osd_follows_the_polled_indoor_reading_and_auth_failure_spares_polling(d
     assert wait_for(lambda: good.osd_text(), expected, timeout=5) == expected
     assert service.workers["CAM-1"].overlay == expected
     d = wait_for(lambda: service.details()[1]["error_kind"], "auth", timeout=5)
-    assert d == "auth" and "authentication failed" in service.details()[1]["last_error"]
+    assert d == "auth" and "认证失败" in service.details()[1]["last_error"]
     assert bad.osd_text() is None
     t = time.monotonic()
     again = agent.polling.read_air("tcp-1")  # polling goes on while CAM-2 keeps failing
     assert all(r.ok for r in again) and time.monotonic() - t < 2.0
     detail = agent.on_command(Command(depot=agent.code, id=str(uuid.uuid4()), action="snapshot",
                                       granary="P01", issued_at=datetime.now(UTC)))
-    assert detail.startswith("1 still(s) taken; failed CAM-2") and "authentication failed" in detail
+    assert detail.startswith("已抓拍 1 张；失败：CAM-2") and "认证失败" in detail
     status = agent.reporter.status_message("online")
     assert [(c.camera, c.ok) for c in status.cameras] == [("CAM-1", True), ("CAM-2", False)]
 

@@ -83,7 +83,7 @@ def test_osd_still_at_central_api_and_offline_alarm(database_url, broker, worker
     try:
         assert wait_for(lambda: svc.details()[0]["ok"], True, timeout=5)
         svc.on_air(indoor(17.9, 63.5))
-        assert "1 still(s) taken" in svc.snapshot("P01", timeout=10)
+        assert "已抓拍 1 张" in svc.snapshot("P01", timeout=10)
         assert sim.osd_text() == TEXT  # the camera's OSD holds the last indoor reading
         assert sub.got.wait(10), "no snapshot reached the broker"
         msg = decode_message(f"grainlink/v1/{depot}/snapshot", sub.messages[0])
@@ -167,8 +167,9 @@ def test_wrong_password_is_a_clear_error_and_polling_goes_on(tmp_path):
         assert wait_for(lambda: any(getattr(m, "kind", None) == "camera_offline" for _, m in published), True, 5)
         d = svc.details()[0]
         assert not d["ok"] and d["error_kind"] == "auth"
-        assert "authentication failed" in d["last_error"] and "CAM-X" in d["last_error"]
-        with pytest.raises(RuntimeError, match="authentication failed"):
+        assert "认证失败" in d["last_error"] and "CAM-X" in d["last_error"]
+        assert "admin123" not in d["last_error"]
+        with pytest.raises(RuntimeError, match="用户“admin”认证失败"):
             svc.snapshot(timeout=5)
         n = len(polls)
         time.sleep(0.3)

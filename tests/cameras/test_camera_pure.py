@@ -46,7 +46,7 @@ def test_a_missing_cjk_font_is_a_clear_error(monkeypatch):
     with pytest.raises(fonts.FontMissing, match="GRAINLINK_CJK_FONT=/nowhere.ttf"):
         fonts.cjk_font_path(environ={"GRAINLINK_CJK_FONT": "/nowhere.ttf"})
     monkeypatch.setenv("GRAINLINK_CJK_FONT", "/nowhere.ttf")
-    with pytest.raises(StillError, match="no such font file"):
+    with pytest.raises(StillError, match="没有这个字体文件"):
         stamp(np.zeros((100, 100, 3), np.uint8), "仓温")
 
 
@@ -60,7 +60,7 @@ def test_a_noisy_huge_picture_is_fitted_under_the_limit():
 
 
 def test_not_a_picture_is_a_clear_error():
-    with pytest.raises(StillError, match="not a decodable image"):
+    with pytest.raises(StillError, match=r"图片（18 字节）无法解码"):
         prepare_still(b"<html>login</html>", None)
 
 

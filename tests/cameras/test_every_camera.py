@@ -84,7 +84,7 @@ def test_every_camera_listed_health_latest_still_and_time_line(database_url, dep
 
     svc.start()
     assert wait_for(lambda: all(d["ok"] for d in svc.details()), True, timeout=5)
-    assert "2 still(s) taken" in svc.snapshot(timeout=10)
+    assert "已抓拍 2 张" in svc.snapshot(timeout=10)
     assert wait_for(lambda: stills_count(database_url, code), 2) == 2
     cams = listed(client, code, auth)
     assert cams["GATE-1"]["online"] and cams["CAM-P01-1"]["online"] and cams["OIL-1"]["state"] == "never_reached"

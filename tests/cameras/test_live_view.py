@@ -129,7 +129,8 @@ def test_the_osd_position_is_honoured_in_the_stream(media, camera, tmp_path):
 
 def test_live_view_from_the_api_through_the_edge(database_url, broker, worker, media, camera, tmp_path):
     """The page's 实时 button: POST …/live → cmd live_start over the broker → the edge's uplink
-    → the camera service's relay → HLS at the address the API answered; DELETE ends it."""
+    → the camera service's relay → HLS at the address the API answered; DELETE ends it; both
+    commands are in the depot's command log."""
     from fastapi.testclient import TestClient
 
     from central.wiring import build_app
@@ -169,11 +170,19 @@ def test_live_view_from_the_api_through_the_edge(database_url, broker, worker, m
             assert answer["hls_url"] == f"/hls/{code}_CAM-P01-1/index.m3u8"
             playlist = f"http://127.0.0.1:{media.http_port}{answer['hls_url']}"
             assert first_fragment(playlist) is not None
+            # the command carried central's one-time key and the relay publishes with it
+            key = scalar(database_url, "SELECT key FROM live_sessions WHERE stream = %s AND ended_at IS NULL",
+                         (f"{code}_CAM-P01-1",))
+            assert svc.relays.streams["CAM-P01-1"].target.endswith(f"/{code}_CAM-P01-1?key={key}")
             r = client.post(f"/api/v1/depots/{code}/cameras/NO-SUCH/live", headers=auth)
             assert r.status_code == 404 and "没有摄像机 NO-SUCH" in r.json()["detail"]
             r = client.delete(f"/api/v1/depots/{code}/cameras/CAM-P01-1/live", headers=auth)
             assert r.status_code == 200 and r.json()["result"]["detail"] == "摄像机 CAM-P01-1 实时视频已结束"
             assert svc.relays is not None and svc.relays.active() == {}
+            # both are in the depot's command log, with who pressed them and the edge's answer
+            logged = client.get(f"/api/v1/depots/{code}/commands", headers=auth).json()
+            assert [(c["action"], c["state"]) for c in logged][:2] == [("live_stop", "done"), ("live_start", "done")]
+            assert logged[0]["issued_by"] and logged[0]["issued_by"] == logged[1]["issued_by"], logged
     finally:
         uplink.stop()
         outbox.close()

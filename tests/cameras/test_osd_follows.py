@@ -102,7 +102,7 @@ def test_unreachable_camera_is_backed_off_and_logged_once_per_change(caplog):
         time.sleep(3.0)
         # stills every 0.1 s and checks every 0.2 s would be ~45 tries; backed off, a handful
         assert sim.state.dropped <= 8, sim.state.dropped
-        failures = [r for r in caplog.records if "failed (" in r.getMessage()]
+        failures = [r for r in caplog.records if "失败（" in r.getMessage()]
         assert len(failures) == 1, [r.getMessage() for r in failures]
         assert any(getattr(m, "kind", None) == "camera_offline" for _, m in published)
         n = sum(k == "snapshot" for k, _ in published)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from central.db.migrate import migrate
 from central.db.pool import connect
+from central.ingest.prepare import hundredths
 from central.settings import Settings
 from central.users import add_user
 
@@ -61,11 +62,12 @@ def insert_scan(conn, depot: str, granary: str, cable: int, ts: datetime,
                 temps: list[float | None], faults: tuple[int, ...] = ()) -> None:
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO grain_readings (depot, granary, cable, layer, ts, temp_c, fault)"
+            "INSERT INTO grain_readings (depot, granary, cable, layer, ts, temp_x100, fault)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            # Like ingest: no row where a cable has no sensor (None and not a fault).
-            [(depot, granary, cable, i + 1, ts, t, (i + 1) in faults) for i, t in enumerate(temps)
-             if t is not None or (i + 1) in faults],
+            # Like ingest: no row where a cable has no sensor (None and not a fault); °C
+            # stored as hundredths (migration 0060).
+            [(depot, granary, cable, i + 1, ts, hundredths(t), (i + 1) in faults)
+             for i, t in enumerate(temps) if t is not None or (i + 1) in faults],
         )
 
 

@@ -109,14 +109,23 @@ def test_ack_and_actions(world):
     body = r.json()
     assert body["state"] == "acknowledged" and body["acknowledged_by"].startswith("t-province-")
     assert body["acknowledged_at"].endswith("Z")
-    for kind, text in (("plan", "turn the grain"), ("approve", "approved"), ("execute", "done"),
-                       ("result", "Δ down to 1 °C")):
-        r = client.post(f"/api/v1/alarms/{ids['a_hot']}/actions", json={"kind": kind, "text": text},
-                        headers=h)
+    url = f"/api/v1/alarms/{ids['a_hot']}/actions"
+    r = client.post(url, json={"kind": "plan", "text": "turn the grain"}, headers=h)
+    assert r.status_code == 200, r.text
+    # four eyes: who wrote the plan may not approve it, on the API as on the page
+    mine = client.post(url, json={"kind": "approve", "text": "approved"}, headers=h)
+    assert mine.status_code == 403 and "不能由本人审批" in mine.json()["detail"]
+    assert [a["kind"] for a in client.get(f"/api/v1/alarms/{ids['a_hot']}", headers=h)
+            .json()["actions"]] == ["plan"]  # nothing recorded
+    for kind, text, who in (("approve", "approved", tokens["admin"]), ("execute", "done", h),
+                            ("result", "Δ down to 1 °C", h)):
+        r = client.post(url, json={"kind": kind, "text": text},
+                        headers=bearer(who) if isinstance(who, str) else who)
         assert r.status_code == 200, r.text
     acts = r.json()["actions"]
     assert [a["kind"] for a in acts] == ["plan", "approve", "execute", "result"]
     assert acts[-1]["text"] == "Δ down to 1 °C" and acts[0]["by"] == body["acknowledged_by"]
+    assert acts[1]["by"] != acts[0]["by"]
     assert acts[0]["at"].endswith("Z")
     bad = client.post(f"/api/v1/alarms/{ids['a_hot']}/actions", json={"kind": "pray", "text": "x"},
                       headers=h)

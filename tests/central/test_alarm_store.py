@@ -212,3 +212,12 @@ def test_two_workers_marking_the_same_alarms_false_both_complete(url):
         false_since = c.execute("SELECT count(*) FROM alarms WHERE depot = %s AND "
                                 "condition_false_since IS NOT NULL", (depot,)).fetchone()[0]
     assert false_since == 40
+
+
+def test_approval_refused_to_the_author_of_the_plan_it_approves():
+    from central.alarms.state.store import approval_refused
+
+    assert approval_refused("approve", "li", "li")
+    assert not approval_refused("approve", "wang", "li")
+    assert not approval_refused("approve", "li", None)  # no plan yet: nothing of theirs
+    assert not approval_refused("execute", "li", "li")  # only approval needs other eyes

@@ -87,12 +87,13 @@ def test_contract_messages_become_rows(db, worker, pub):
         cables = conn.execute('SELECT cable, "row", col, layers FROM cables WHERE depot = %s '
                               "ORDER BY cable", (depot,)).fetchall()
         assert cables == [(1, 1, 1, 4), (2, 1, 2, 4)]
-        rows = conn.execute("SELECT cable, layer, temp_c, fault, batch FROM grain_readings "
+        # stored in hundredths of a degree (migration 0060)
+        rows = conn.execute("SELECT cable, layer, temp_x100, fault, batch FROM grain_readings "
                             "WHERE depot = %s ORDER BY cable, layer", (depot,)).fetchall()
-        assert rows == [(1, 1, 14.8, False, 1842), (1, 2, 15.1, False, 1842),
-                        (1, 3, None, True, 1842), (1, 4, 16.0, False, 1842),
-                        (2, 1, 14.0, False, 1842), (2, 3, 15.0, False, 1842),
-                        (2, 4, 15.5, False, 1842)]
+        assert rows == [(1, 1, 1480, False, 1842), (1, 2, 1510, False, 1842),
+                        (1, 3, None, True, 1842), (1, 4, 1600, False, 1842),
+                        (2, 1, 1400, False, 1842), (2, 3, 1500, False, 1842),
+                        (2, 4, 1550, False, 1842)]
         air = conn.execute("SELECT granary, place, temp_c, rh_pct FROM air_readings "
                            "WHERE depot = %s ORDER BY place", (depot,)).fetchall()
         assert air == [("P01", "indoor", 17.9, 63.5), ("", "outdoor", 11.2, 71.0)]

@@ -61,10 +61,10 @@ def test_retained_status_says_nothing_about_the_clock():
 
 def test_rejections_keep_the_topic_depot():
     item = prepare("grainlink/v1/D-1/telemetry", b"{", now_utc())
-    assert not item.ok and item.depot == "D-1" and "not JSON" in str(item.error)
+    assert not item.ok and item.depot == "D-1" and "消息不是 JSON" in str(item.error)
     assert topic_depot("elsewhere/x") is None
     item = prepare("grainlink/v1/D-1/unknown", b"{}", now_utc())
-    assert not item.ok and item.depot == "D-1" and "unknown topic kind" in str(item.error)
+    assert not item.ok and item.depot == "D-1" and "未知的主题类别" in str(item.error)
 
 
 def test_subscriptions_shared_and_not():

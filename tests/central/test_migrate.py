@@ -124,11 +124,12 @@ def test_aggregates_and_jobs(fresh_db, offered):
     migrate(fresh_db)
     t = datetime(2026, 11, 21, 16, 30, tzinfo=UTC)  # 00:30 on the 22nd in Asia/Shanghai
     with psycopg.connect(fresh_db, autocommit=True) as conn:
-        rows = [("D1", "P01", 1, 1, t, 10.0, False, 0), ("D1", "P01", 2, 1, t, 14.0, False, 0),
+        rows = [("D1", "P01", 1, 1, t, 1000, False, 0), ("D1", "P01", 2, 1, t, 1401, False, 0),
                 ("D1", "P01", 3, 1, t, None, True, 0),
-                ("D1", "P01", 1, 1, t - timedelta(hours=1), 99.0, False, 1)]
+                ("D1", "P01", 1, 1, t - timedelta(hours=1), 9900, False, 1)]
         conn.cursor().executemany(
-            "INSERT INTO grain_readings (depot, granary, cable, layer, ts, temp_c, fault, flags) "
+            "INSERT INTO grain_readings (depot, granary, cable, layer, ts, temp_x100, fault, "
+            "flags) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
         conn.execute("INSERT INTO depots (code, state, last_seen) VALUES "
                      "('D1', 'online', now() - interval '5 hours'), "
@@ -140,7 +141,8 @@ def test_aggregates_and_jobs(fresh_db, offered):
         assert "grain_layer_hourly" in storage.refresh_aggregates(conn)
         layer = conn.execute("SELECT bucket, temp_min, temp_max, temp_mean, n "
                              "FROM grain_layer_hourly WHERE depot = 'D1'").fetchall()
-        assert layer == [(datetime(2026, 11, 21, 16, tzinfo=UTC), 10.0, 14.0, 12.0, 2)]
+        # °C from hundredths: 10.00 and 14.01, mean 12.005 (no float4 on the way)
+        assert layer == [(datetime(2026, 11, 21, 16, tzinfo=UTC), 10.0, 14.01, 12.005, 2)]
         day = conn.execute("SELECT bucket FROM grain_layer_daily WHERE depot = 'D1'").fetchone()
         assert day[0] == datetime(2026, 11, 21, 16, tzinfo=UTC)  # local midnight, in UTC
         assert jobs.mark_offline(conn, settings) == ["D1"]

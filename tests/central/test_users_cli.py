@@ -32,14 +32,14 @@ def test_add_prints_a_working_token_once_then_list_and_revoke(cli_env, capsys):
         assert main(["central", "user", "list"]) == 0
         out, _ = capsys.readouterr()
         line = next(x for x in out.splitlines() if x.startswith(name + "\t"))
-        assert line.split("\t")[1:] == ["province", "430000", "read", "active", "-"]
+        assert line.split("\t")[1:] == ["province", "430000", "只读", "在用", "-"]
         assert token not in out
 
         assert main(["central", "user", "revoke", name]) == 0
         assert client.get("/api/v1/depots", headers=bearer(token)).status_code == 401
     assert main(["central", "user", "list"]) == 0
     out, _ = capsys.readouterr()
-    assert "\trevoked " in next(x for x in out.splitlines() if x.startswith(name + "\t"))
+    assert "\t已吊销 " in next(x for x in out.splitlines() if x.startswith(name + "\t"))
 
     # A revoked name can be issued a fresh token; an active one cannot be added twice.
     assert main(["central", "user", "add", name, "--role", "admin", "--scope", "000000"]) == 0
@@ -67,7 +67,7 @@ def test_unknown_role_is_refused_by_the_parser(cli_env, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["central", "user", "add", "x", "--role", "viewer", "--scope", "000000"])
     assert exit_info.value.code == 2
-    assert "invalid choice: 'viewer'" in capsys.readouterr().err
+    assert "无效的角色 'viewer'" in capsys.readouterr().err
 
 
 def test_revoke_of_unknown_user_fails_clearly(cli_env, capsys):

@@ -8,7 +8,7 @@ import yaml
 from tests.deploy import ansible_run
 
 
-@pytest.mark.parametrize("role", ["grainlink_edge", "grainlink_broker", "grainlink_central"])
+@pytest.mark.parametrize("role", ["grainlink_edge", "grainlink_broker", "grainlink_central", "grainlink_media"])
 def test_role_readme_lists_every_variable(role) -> None:
     folder = ansible_run.ANSIBLE_DIR / "roles" / role
     defaults = yaml.safe_load((folder / "defaults" / "main.yml").read_text())

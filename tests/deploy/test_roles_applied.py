@@ -117,7 +117,7 @@ def test_bad_depot_configuration_is_refused_before_it_goes_live(deployment: Depl
     run = ansible_run.run_playbook(bad, tmp_path / "home", "--limit", "depots")
     assert run.returncode != 0
     assert run.recap["test-depot-a"]["failed"] == 1
-    assert "unknown profile 'lst1821'" in run.output
+    assert "未知的寄存器配置 'lst1821'" in run.output
     assert "buses[1].units[0].profile" in run.output
     assert deployment.depot_yaml.read_bytes() == live_before
 

@@ -1,8 +1,9 @@
 """`grainlink demo` for real: broker, central, simulated depots and edge agents as processes;
 the first reading reaches the API; the grain-pile model's hot spot, condensation-prone silo
 and faulty sensor raise exactly their three alarms through the whole path (Modbus → edge →
-broker → ingest → rules → API) and the quiet granaries raise none; SIGINT leaves no process
-behind."""
+broker → ingest → rules → API) and the quiet granaries raise none; the page address the demo
+prints (and central's own) plays live video in Chromium with the OSD top-left; SIGINT leaves
+no process behind. One demo serves the module's tests, in order (it takes a while to start)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 import pytest
@@ -107,55 +111,150 @@ def check_live_view(port: int, token: str, state_dir) -> None:
     assert frame[28:62, 22:86].mean() < 200 < frame[100:200, 22:86].mean()  # the OSD band top-left
 
 
-@pytest.fixture
-def demo_database(database_server_url):
-    with services.scratch_database(database_server_url, prefix="grainlink_demo") as url:
-        yield url
+@dataclass
+class Demo:
+    proc: subprocess.Popen
+    port: int
+    state_dir: Path
+    lines: list[str] = field(default_factory=list)
+    token: str | None = None
+
+    def printed(self, label: str) -> str | None:
+        """What the demo printed after `label：` (e.g. 页面, 登录令牌)."""
+        return next((x.split("：", 1)[1].strip() for x in self.lines if x.strip().startswith(f"{label}：")), None)
+
+    def output(self, last: int = 0) -> str:
+        return "".join(self.lines[-last:])
 
 
-def test_demo_brings_readings_to_the_api_and_stops_cleanly(tmp_path, demo_database):
-    port = services.free_port()
-    env = {**os.environ, "GRAINLINK_DATABASE_URL": demo_database}
-    proc = subprocess.Popen([sys.executable, "-m", "grainlink", "demo", "--state-dir", str(tmp_path),
-                             "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    lines: list[str] = []
-    first = threading.Event()
+@pytest.fixture(scope="module")
+def demo(database_server_url, tmp_path_factory):
+    """The demo started once for the module, up to its first grain reading on the page."""
+    state_dir = tmp_path_factory.mktemp("demo")
+    with services.scratch_database(database_server_url, prefix="grainlink_demo") as database:
+        port = services.free_port()
+        env = {**os.environ, "GRAINLINK_DATABASE_URL": database}
+        proc = subprocess.Popen([sys.executable, "-m", "grainlink", "demo", "--state-dir", str(state_dir),
+                                 "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        running = Demo(proc, port, state_dir)
+        first = threading.Event()
 
-    def read() -> None:  # keep the pipe drained for as long as the demo writes
-        for line in proc.stdout:
-            lines.append(line)
-            if "first grain reading on the dashboard" in line:
-                first.set()
+        def read() -> None:  # keep the pipe drained for as long as the demo writes
+            for line in proc.stdout:
+                running.lines.append(line)
+                if "页面上出现第一次粮温读数" in line:
+                    first.set()
 
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        first.wait(90)
-        token = next((x.split(":", 1)[1].strip() for x in lines
-                      if x.strip().startswith("token:")), None)
-        assert token, "".join(lines)
-        assert first.is_set(), "".join(lines)
-        children = psutil.Process(proc.pid).children(recursive=True)
-        assert len(children) >= 6  # broker, central, 2 simulators, 2 agents (and their helpers)
-        depots = api(port, token, "/api/v1/depots")
-        assert {d["depot"] for d in depots} >= {"HN-DEMO-001", "HN-DEMO-002"}
-        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
-        assert "grainlink 粮情监测" in page
-        seen: set = set()
-        deadline = time.monotonic() + 120
-        while not seen >= EXPECTED_ALARMS and time.monotonic() < deadline:
-            time.sleep(2)
-            seen = open_alarms(port, token)
-        time.sleep(5)  # a few more scan rounds: nothing else may appear
-        assert open_alarms(port, token) == EXPECTED_ALARMS, (seen, "".join(lines[-30:]))
-        check_cameras(port, token, tmp_path)
-    finally:
-        proc.send_signal(signal.SIGINT)
+        threading.Thread(target=read, daemon=True).start()
         try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
+            first.wait(90)
+            running.token = running.printed("登录令牌")
+            assert running.token, running.output()
+            assert first.is_set(), running.output()
+            yield running
+        finally:
+            if proc.poll() is None:  # test_demo_stops_cleanly did not run (or failed early)
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
+def test_demo_brings_readings_alarms_and_cameras_to_the_api(demo):
+    port, token = demo.port, demo.token
+    children = psutil.Process(demo.proc.pid).children(recursive=True)
+    assert len(children) >= 6  # broker, central, 2 simulators, 2 agents (and their helpers)
+    depots = api(port, token, "/api/v1/depots")
+    assert {d["depot"] for d in depots} >= {"HN-DEMO-001", "HN-DEMO-002"}
+    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+    assert "grainlink 粮情监测" in page
+    seen: set = set()
+    deadline = time.monotonic() + 120
+    while not seen >= EXPECTED_ALARMS and time.monotonic() < deadline:
+        time.sleep(2)
+        seen = open_alarms(port, token)
+    time.sleep(5)  # a few more scan rounds: nothing else may appear
+    assert open_alarms(port, token) == EXPECTED_ALARMS, (seen, demo.output(30))
+    check_cameras(port, token, demo.state_dir)
+
+
+# The live tests' goal is 5 s to the first frame; the demo's many processes on a loaded
+# machine get three times that.
+DEMO_FIRST_FRAME_BOUND_S = 15.0
+
+
+def test_demo_live_view_plays_in_chromium(demo):
+    """实时视频 pressed on the 视频 page at the address the demo prints (through the media
+    server: pages and video on one origin) and at central's own port (the media server is
+    another origin there: central's CSP must allow it), each page decoding frames that carry
+    the granary camera's OSD band top-left."""
+    from grainlink.demo.media import missing_parts
+    from tests.e2e.web_support import BUILT, CHROMIUM, SHOTS
+
+    reason = missing_parts()
+    if reason is not None:
+        pytest.skip(f"no live view in the demo: {reason}")
+    if CHROMIUM is None:
+        pytest.skip("no chromium binary (apt-get install chromium)")
+    if not BUILT.is_file():
+        pytest.skip("the web front end is not built (scripts/test.sh builds it)")
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from tests.cameras.live_site import (
+        CHROMIUM_ARGS,
+        open_video_page,
+        osd_band,
+        play,
+        stop,
+        video_picture,
+    )
+    from tests.central.ingest_support import wait_for
+
+    printed = (demo.printed("页面") or "").rstrip("/")
+    central = f"http://127.0.0.1:{demo.port}"
+    assert printed.startswith("http://127.0.0.1:") and printed != central, demo.output()
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = []
+            for url in (printed, central):
+                page = open_video_page(browser, SimpleNamespace(url=url, token=demo.token, depot="HN-DEMO-001"))
+                csp = page.evaluate("() => fetch('/').then(r => r.headers.get('content-security-policy'))")
+                first = play(page)
+                print(f"{url}: 实时视频 → first frame in Chromium {first}; CSP {csp}")
+                assert first["seconds"] <= DEMO_FIRST_FRAME_BOUND_S, (url, first)
+                assert (first["player"]["width"], first["player"]["height"]) == (640, 480), (url, first)
+
+                def band(page=page):
+                    return osd_band(video_picture(page))
+                # SMPTE bars are white top-left; the camera's shaded OSD band darkens exactly there
+                assert wait_for(lambda band=band: band()[1] > 180, True, timeout=10), (url, band())
+                top, below = band()
+                assert top < below - 40, (url, top, below)
+                pages.append(page)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            pages[0].locator("video").screenshot(path=str(SHOTS / "demo-video-live.png"))
+            for page in pages:
+                stop(page)  # closing the dialog sends DELETE …/live
+        finally:
+            browser.close()
+    commands = api(demo.port, demo.token, "/api/v1/depots/HN-DEMO-001/commands?limit=50")
+    logged = {(c["action"], c["issued_by"]) for c in commands}
+    assert {("live_start", "demo-admin"), ("live_stop", "demo-admin")} <= logged, commands
+
+
+def test_demo_stops_cleanly(demo):
+    """SIGINT: every process of the demo (relays of live view included) ends, exit status 0."""
+    children = psutil.Process(demo.proc.pid).children(recursive=True)
+    assert len(children) >= 6, demo.output()
+    demo.proc.send_signal(signal.SIGINT)
+    try:
+        demo.proc.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(demo.proc.pid, signal.SIGKILL)
+        raise
     leftovers = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert leftovers == [], [c.cmdline() for c in leftovers]
-    assert proc.returncode == 0, "".join(lines)
+    assert demo.proc.returncode == 0, demo.output()

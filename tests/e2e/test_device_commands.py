@@ -91,10 +91,29 @@ def test_scan_now_reaches_the_edge_and_the_page_shows_its_answer(site):
     page.wait_for_selector("#commands .el-table__row:has-text('已完成')")
     row = page.inner_text("#commands .el-table__row")
     assert "立即巡检" in row and "已完成 全部仓房 巡检" in row
+    assert "t-admin-" in row  # who issued it
     [command] = site["edge"].received
     assert command.action == "scan_now" and command.depot == site["depot"] and command.granary is None
     shot(page, "devices-command")
     page.close()
+
+
+def test_commands_are_kept_by_central_not_by_one_api_process(site):
+    from fastapi.testclient import TestClient
+
+    from central.wiring import build_app
+
+    if not site["edge"].received:  # run alone: issue one first
+        test_scan_now_reaches_the_edge_and_the_page_shows_its_answer(site)
+    issued = str(site["edge"].received[0].id)
+    # another API process over the same database (or this one after a restart) lists it
+    with TestClient(build_app(site["settings"])) as client:
+        r = client.get(f"/api/v1/depots/{site['depot']}/commands",
+                       headers={"Authorization": f"Bearer {site['admin']}"})
+    assert r.status_code == 200
+    mine = next(c for c in r.json() if c["id"] == issued)
+    assert mine["state"] == "done" and mine["issued_by"].startswith("t-admin-")
+    assert mine["result"]["detail"] == "已完成 全部仓房 巡检"
 
 
 def test_a_command_names_its_problems_and_needs_write_permission(site):

@@ -125,4 +125,4 @@ def test_scan_now_command_is_answered(running):
     got = sub.collect(lambda got: any(t.endswith("cmd/result") for t, _, _ in got))
     result = next(m for t, m, _ in got if t.endswith("cmd/result"))
     assert result.id == command_id and result.ok, result.detail
-    assert "scanned 1 unit" in result.detail
+    assert "已扫描 1 个分机" in result.detail

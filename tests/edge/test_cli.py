@@ -17,7 +17,7 @@ def test_check_accepts_the_example(capsys, monkeypatch):
     monkeypatch.setenv("GRAINLINK_MQTT_PASSWORD", "x")
     assert main(["edge", "check", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
-    assert "ok: depot HN-0731-001, 3 granaries, 89 cables" in out
+    assert "正常：库点 HN-0731-001，3 个仓房，89 根电缆" in out
 
 
 def test_check_lists_every_problem_and_fails(tmp_path, capsys):
@@ -30,12 +30,12 @@ def test_check_lists_every_problem_and_fails(tmp_path, capsys):
     err = capsys.readouterr().err
     for setting in ("buses[1].baud", "schedules.air_interval", "buses[1].units[1].profile"):
         assert f"{bad}:" in err and setting in err, err
-    assert "3 problems; nothing started" in err
+    assert "共 3 处问题，未启动任何部分" in err
 
 
 def test_check_missing_file(tmp_path, capsys):
     assert main(["edge", "check", str(tmp_path / "nope.yaml")]) == 1
-    assert "cannot read the file" in capsys.readouterr().err
+    assert "读不了文件" in capsys.readouterr().err
 
 
 def test_scan_probes_a_bus(tmp_path, capsys):
@@ -48,18 +48,18 @@ def test_scan_probes_a_bus(tmp_path, capsys):
         assert main(["edge", "scan", str(path), "--bus", "tcp-1"]) == 0
         tcp_out = capsys.readouterr().out
     lines = {int(line.split()[0]): line for line in out.splitlines() if line[:3].strip().isdigit()}
-    assert "answers as lst1812" in lines[2] and "5 cables" in lines[2] and "0x0101" in lines[2]
-    assert "answers as silo8x8" in lines[3] and "8 cables" in lines[3]
-    assert "answers as th485" in lines[10]
-    assert "no answer" in lines[20]
-    assert "3 of 4 addresses answered on bus rs485-1" in out
-    assert "10 cables" in tcp_out
+    assert "按 lst1812 应答" in lines[2] and "5 根电缆" in lines[2] and "0x0101" in lines[2]
+    assert "按 silo8x8 应答" in lines[3] and "8 根电缆" in lines[3]
+    assert "按 th485 应答" in lines[10]
+    assert "无应答" in lines[20]
+    assert "总线 rs485-1：4 个地址中有 3 个应答" in out
+    assert "10 根电缆" in tcp_out
 
 
 def test_scan_unknown_bus(tmp_path, capsys):
     path = write_depot(tmp_path)
     assert main(["edge", "probe", str(path), "--bus", "nope"]) == 2
-    assert "buses: tcp-1, rs485-1" in capsys.readouterr().err
+    assert "已有总线：tcp-1、rs485-1" in capsys.readouterr().err
 
 
 def test_status_from_the_database(tmp_path, capsys):
@@ -71,11 +71,11 @@ def test_status_from_the_database(tmp_path, capsys):
         agent.stop()
     assert main(["edge", "status", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "agent not running" in out
+    assert "代理未运行" in out
     p03 = next(line for line in out.splitlines() if line.startswith("P03"))
     assert "16" in p03.split()  # 2 cables x 8 layers
-    assert next(line for line in out.splitlines() if line.startswith("P01")).split()[1] == "never"
-    assert "buffer: 1 messages (16 readings)" in out  # agent_started is not queued without start()
+    assert next(line for line in out.splitlines() if line.startswith("P01")).split()[1] == "从未扫描"
+    assert "缓存：1 条消息（16 条读数）" in out  # agent_started is not queued without start()
 
 
 def test_history_shows_what_the_database_kept(tmp_path, capsys):
@@ -90,7 +90,7 @@ def test_history_shows_what_the_database_kept(tmp_path, capsys):
     assert main(["edge", "history", str(path), "--granary", "P03"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "2 次电缆扫描" in lines[0]
-    assert sorted(line.split("电缆")[1].split()[0] for line in lines[1:] if "粮仓 P03" in line) == ["1", "2"]
+    assert sorted(line.split("电缆")[1].split()[0] for line in lines[1:] if "仓房 P03" in line) == ["1", "2"]
     assert main(["edge", "history", str(path), "--since", "yesterday"]) == 2
     assert "--since" in capsys.readouterr().err
     assert main(["edge", "history", str(path), "--granary", "P99"]) == 2

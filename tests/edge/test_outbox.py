@@ -120,6 +120,7 @@ def test_drop_oldest_counts_every_dropped_reading_and_queues_event(tmp_path):
     assert stats.dropped_total == dropped_batches * per_scan
     assert events and events[-1].kind == "buffer_dropped"
     assert events[-1].detail["dropped_total"] == stats.dropped_total
+    assert events[-1].detail["reason"] == "缓存已满，丢弃最早的数据"  # shown on central's pages
 
 
 def test_reject_new_refuses_scan_counts_it_and_keeps_old(tmp_path):
@@ -127,12 +128,13 @@ def test_reject_new_refuses_scan_counts_it_and_keeps_old(tmp_path):
     outbox.add_telemetry(*granary_scan("P01", T0))
     outbox.add_telemetry(*granary_scan("P02", T0))
     scan = granary_scan("P03", T0)
-    with pytest.raises(OutboxFull, match="reject_new"):
+    with pytest.raises(OutboxFull, match="缓存已满（reject_new）"):
         outbox.add_telemetry(*scan)
     assert outbox.stats().dropped_total == count_readings(*scan)
     msgs = decode_all(outbox)
     assert [m.batch for _, m in msgs if hasattr(m, "batch")] == [1, 2]
-    assert any(getattr(m, "kind", None) == "buffer_dropped" for _, m in msgs)
+    assert [m.detail["reason"] for _, m in msgs if getattr(m, "kind", None) == "buffer_dropped"] \
+        == ["缓存已满，拒收新数据"]
     # A refused scan consumes no batch number: the next accepted one continues at 3.
     outbox.mark_acked_many([m.id for m, _ in msgs])
     assert outbox.add_telemetry(*scan) == [3]
@@ -150,6 +152,8 @@ def test_age_limit_drops_old_rows_on_housekeeping(tmp_path):
     batches = [m.batch for m in outbox.next_pending(10) if m.batch]
     assert batches == [2]
     assert outbox.stats().dropped_total == count_readings(*granary_scan("P01", T0))
+    events = [m for _, m in decode_all(outbox) if getattr(m, "kind", None) == "buffer_dropped"]
+    assert [e.detail["reason"] for e in events] == ["超过 3600 秒未发出，已丢弃"]
 
 
 def test_stats_report_pending_and_oldest(tmp_path):

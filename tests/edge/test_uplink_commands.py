@@ -48,7 +48,7 @@ def test_once_per_id_across_restart_and_interrupted_commands(tmp_path):
     assert proc.receive(TOPIC, first) is None and proc.receive(TOPIC, pending) is None
     answers = results(outbox)
     interrupted = [a for a in answers if a["id"] == json.loads(pending)["id"]]
-    assert interrupted and not interrupted[0]["ok"] and "interrupted" in interrupted[0]["detail"]
+    assert interrupted and not interrupted[0]["ok"] and "未完成" in interrupted[0]["detail"]
     assert len(calls) == 1
 
 

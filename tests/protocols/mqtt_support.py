@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "mqtt"
@@ -31,3 +32,15 @@ def topic(kind: str, depot: str = DEPOT) -> str:
 
 def payload(obj: object) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode()
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# pydantic's and the codec's former English, which must not reach a reader of a rejection.
+_ENGLISH = re.compile(r"Input should|Field required|should (be|have|match)|Extra inputs|Unable to|"
+                      r"Value error|valid (integer|number|string|dictionary|list|boolean)|"
+                      r"payload (is|must)|over the limit|not JSON|unknown (field|schema)")
+
+
+def chinese_reason(reason: str) -> bool:
+    """A rejection reason in Chinese, with none of pydantic's or the old codec's English."""
+    return bool(_CJK.search(reason)) and not _ENGLISH.search(reason)

@@ -51,7 +51,7 @@ def test_incomplete_profiles_are_refused_with_the_reason():
         parse_profile({"name": "x", "temp_base": 0, "cable_count": 2})
     with pytest.raises(ProfileError, match="rh_register"):
         parse_profile({"name": "x", "kind": "thrh", "temp_register": 1})
-    with pytest.raises(ProfileError, match="unknown register profile 'nope'"):
+    with pytest.raises(ProfileError, match="未知的寄存器配置 'nope'"):
         get_profile("nope")
     with pytest.raises(ProfileError, match="colour"):
         parse_profile({"name": "x", "temp_base": 0, "stride": 2, "cable_count": 2, "colour": "red"})

@@ -24,7 +24,7 @@ def test_export_then_check(tmp_path, capsys):
     (tmp_path / "cmd.json").unlink()
     assert run("check-schemas", str(tmp_path)) == 1
     err = capsys.readouterr().err
-    assert "status.json: differs" in err and "cmd.json: missing" in err
+    assert "status.json: 与模型不一致" in err and "cmd.json: 缺少此文件" in err
 
 
 def test_committed_schemas_pass_check():
@@ -38,9 +38,30 @@ def test_validate(tmp_path, capsys):
     assert run("validate", "grainlink/v1/HN-0731-001/telemetry", str(good)) == 0
     assert run("validate", "grainlink/v1/HN-0731-001/telemetry", str(good), str(bad)) == 1
     captured = capsys.readouterr()
-    assert "telemetry.json: ok (grainlink.telemetry/1)" in captured.out
-    assert "bad.json: batch: Input should be greater than or equal to 1" in captured.err
+    assert "telemetry.json: 通过（grainlink.telemetry/1）" in captured.out
+    assert "bad.json: batch: 须大于或等于 1（实际为 -3）" in captured.err
     assert run("validate", "grainlink/v1/HN-0731-001/telemetry", str(tmp_path / "none")) == 1
+
+
+def test_validate_speaks_chinese_for_the_codec_own_reasons(tmp_path, capsys):
+    """The reasons that are not pydantic's: whole-payload problems, a foreign depot, a bad
+    topic. Each names its field (or none) the way the dead letters keep it."""
+    raw = (DATA / "telemetry.json").read_text(encoding="utf-8")
+    cases = {
+        "latin1.json": raw.encode("utf-8").replace(b'"P01"', b'"P\xe901"', 1),
+        "other.json": raw.replace('"depot": "HN-0731-001"', '"depot": "HN-0731-002"').encode(),
+        "cut.json": raw[:40].encode(),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    files = [str(tmp_path / name) for name in cases]
+    assert run("validate", "grainlink/v1/HN-0731-001/telemetry", *files) == 1
+    err = capsys.readouterr().err
+    assert "latin1.json: 消息不是有效的 UTF-8（第 " in err
+    assert "other.json: depot: depot 'HN-0731-002' 与主题中的库点 'HN-0731-001' 不一致" in err
+    assert "cut.json: 消息不是 JSON（第 " in err
+    assert run("validate", "grainlink/v1/HN-0731-001/weather", files[0]) == 1
+    assert "latin1.json: topic: 未知的主题类别 'weather'" in capsys.readouterr().err
 
 
 def test_profiles_lists_builtins_or_says_why_not(capsys):

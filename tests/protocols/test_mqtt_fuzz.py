@@ -11,7 +11,7 @@ from protocols.mqtt import topics
 from protocols.mqtt.codec import decode_message, encode_message
 from protocols.mqtt.errors import MessageError
 from protocols.mqtt.models import AirReading, GrainScan, Telemetry
-from tests.protocols.mqtt_support import EXAMPLES, example, topic
+from tests.protocols.mqtt_support import EXAMPLES, chinese_reason, example, topic
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -33,6 +33,8 @@ def decode_only_message_errors(topic_name, raw):
         decode_message(topic_name, raw)
     except MessageError as exc:
         assert str(exc)  # always says something
+        for field, reason in exc.problems:  # in Chinese: supervisors read the dead letters
+            assert chinese_reason(reason), (field, reason)
 
 
 @FAST

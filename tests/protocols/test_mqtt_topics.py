@@ -21,15 +21,15 @@ def test_subscriptions_and_alarms():
 @pytest.mark.parametrize(
     "bad, words",
     [
-        ("grainlink/v2/D1/telemetry", "does not start with"),
-        ("grainlink/v1/D1", "no kind"),
-        ("grainlink/v1/D1/telemetry/extra", "unknown topic kind"),
-        ("grainlink/v1/D1/cmd/other", "unknown topic kind"),
-        ("grainlink/v1/+/telemetry", "depot code"),
-        ("grainlink/v1//telemetry", "depot code"),
-        ("grainlink/v1/" + "x" * 65 + "/telemetry", "depot code"),
-        ("grainlink/v1/alarms/telemetry", "reserved"),
-        ("grainlink/v1/仓/telemetry", "depot code"),
+        ("grainlink/v2/D1/telemetry", "不以 'grainlink/v1/' 开头"),
+        ("grainlink/v1/D1", "缺少类别"),
+        ("grainlink/v1/D1/telemetry/extra", "未知的主题类别"),
+        ("grainlink/v1/D1/cmd/other", "未知的主题类别"),
+        ("grainlink/v1/+/telemetry", "须为 1 到 64 个字符"),
+        ("grainlink/v1//telemetry", "须为 1 到 64 个字符"),
+        ("grainlink/v1/" + "x" * 65 + "/telemetry", "须为 1 到 64 个字符"),
+        ("grainlink/v1/alarms/telemetry", "保留字"),
+        ("grainlink/v1/仓/telemetry", "须为 1 到 64 个字符"),
     ],
 )
 def test_bad_topics_rejected(bad, words):

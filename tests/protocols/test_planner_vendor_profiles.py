@@ -65,7 +65,7 @@ def test_errors_in_a_profile_file_name_the_file_line_and_setting(tmp_path):
     assert (file, lines.index(next(x for x in lines if x.startswith("scale:"))) + 1, "profile.scale") in found
     assert (file, lines.index("max_cables: many") + 1, "profile.max_cables") in found
     # the unit that uses the broken profile is not also told the profile is unknown
-    assert not any("unknown profile" in e.message for e in info.value.errors)
+    assert not any("未知的寄存器配置" in e.message for e in info.value.errors)
 
 
 def test_a_missing_file_a_builtin_name_and_a_profile_defined_twice(tmp_path):
@@ -79,8 +79,8 @@ def test_a_missing_file_a_builtin_name_and_a_profile_defined_twice(tmp_path):
     with pytest.raises(ConfigErrors) as info:
         load(depot_with(tmp_path, "profiles: [./a.yaml, ./b.yaml, ./c.yaml]"))
     messages = {(Path(e.file).name, e.message) for e in info.value.errors}
-    assert ("b.yaml", "'lst1812' is a built-in profile: give yours another name") in messages
-    assert any(f == "c.yaml" and "defined twice" in m for f, m in messages)
+    assert ("b.yaml", "'lst1812' 是内置寄存器配置：请给你的配置另起名字") in messages
+    assert any(f == "c.yaml" and "定义了两次" in m for f, m in messages)
 
 
 def test_planner_frames_of_the_vendor_profile():
@@ -114,7 +114,7 @@ def test_cli_lists_builtin_and_loaded_profiles_with_their_settings(tmp_path):
     assert out.returncode == 0, out.stderr
     rows = {line.split("\t")[0]: line.split("\t") for line in out.stdout.splitlines()}
     assert set(rows) == {"lst1812", "th485", "silo8x8", "umt8"}
-    assert rows["lst1812"][1] == "built-in" and "sensors_register_base=16" in rows["lst1812"][2]
+    assert rows["lst1812"][1] == "内置" and "sensors_register_base=16" in rows["lst1812"][2]
     assert rows["umt8"][1] == str(tmp_path / "umt8.yaml")
     assert "sensors_per_cable_register=2" in rows["umt8"][2] and "0xFFFF" in rows["umt8"][2]
     (tmp_path / "bad.yaml").write_text("umt9:\n  temp_base: 40\n  stride: 99\n  cable_count: 2\n", encoding="utf-8")

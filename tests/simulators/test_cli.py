@@ -42,16 +42,16 @@ def test_sim_depot_runs_until_sigterm_and_takes_scenarios(tmp_path):
             lines.append(line.strip())
             if line.strip() == "ready":
                 break
-        devices = [x for x in lines if x.startswith("device ")]
+        devices = [x for x in lines if x.startswith("设备 ")]
         assert len(devices) == 5
-        tcp = next(x for x in devices if x.startswith("device tcp-1/1 lst1812"))
+        tcp = next(x for x in devices if x.startswith("设备 tcp-1/1 lst1812"))
         port = int(tcp.rsplit(":", 1)[1])
         link = tmp_path / "ttyRS485-1"
         assert os.readlink(link).startswith("/dev/pts/")
         client = ModbusTcpClient("127.0.0.1", port=port, timeout=1, retries=0)
         assert client.connect()
         assert client.read_holding_registers(0, count=4, device_id=1).registers[0] == 0x0101
-        assert f"control on unix {tmp_path / 'ctl.sock'}" in lines
+        assert f"控制接口：unix {tmp_path / 'ctl.sock'}" in lines
 
         done = sim_cli("inject", "--config", str(path), json.dumps(
             {"kind": "sensor_fault", "granary": "P01", "cable": 1, "layer": 1, "fault": "open"}))
@@ -61,7 +61,7 @@ def test_sim_depot_runs_until_sigterm_and_takes_scenarios(tmp_path):
         time.sleep(0.4)
         assert client.read_holding_registers(100, count=1, device_id=1).registers == [0x8000]
         bad = sim_cli("inject", "--config", str(path), '{"kind": "hotspot", "granary": "P01"}')
-        assert bad.returncode == 1 and "scenario.cable: Field required" in bad.stdout
+        assert bad.returncode == 1 and "scenario.cable: 缺少必填设置" in bad.stdout
         cleared = sim_cli("clear", "--config", str(path), "--id", "1")
         assert json.loads(cleared.stdout) == {"ok": True, "cleared": 1}
         client.close()
@@ -83,4 +83,4 @@ def test_bad_simulation_section_is_refused_with_its_line(tmp_path):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "P09" in t)
-    assert f"bad.yaml:{line}: simulation.scenarios[0].granary: no granary 'P09'" in err
+    assert f"bad.yaml:{line}: simulation.scenarios[0].granary: 本库点没有仓房 'P09'" in err

@@ -31,15 +31,15 @@ def test_inject_status_clear(depot):
 
 @pytest.mark.parametrize(("request_", "error"), [
     ([1, 2], '"cmd"'),
-    ({"cmd": "explode"}, "unknown command 'explode'"),
-    ({"cmd": "inject"}, "scenario.kind: None is not one of"),
+    ({"cmd": "explode"}, "未知命令 'explode'"),
+    ({"cmd": "inject"}, "scenario.kind: null 不是以下之一"),
     ({"cmd": "inject", "scenario": {"kind": "hotspot", "granary": "P01", "cable": 1,
                                     "layer": 1, "rate_c_per_day": -1}}, "rate_c_per_day"),
-    ({"cmd": "expected_grain", "granary": "P99"}, "no granary 'P99'"),
+    ({"cmd": "expected_grain", "granary": "P99"}, "没有仓房 'P99'"),
     ({"cmd": "inject", "scenario": {"kind": "cable_missing", "granary": "P02", "cable": 10}},
-     "scenario.cable: granary P02 has no cable 10"),
+     "scenario.cable: 仓房 P02 没有电缆 10"),
     ({"cmd": "inject", "scenario": {"kind": "slave_silent", "bus": "rs485-1", "address": 9}},
-     "scenario.address: bus rs485-1 has no unit 9"),
+     "scenario.address: 总线 rs485-1 上没有地址为 9 的分机"),
 ])
 def test_bad_requests_are_answered_not_raised(depot, request_, error):
     reply = handle(depot, request_)

@@ -72,9 +72,9 @@ def reader(client, unit):
 def test_endpoint_lines(depot):
     lines = [e.line() for e in depot.endpoints]
     assert len(lines) == 5
-    assert lines[0].startswith("device tcp-1/1 lst1812 listening on tcp 127.0.0.1:")
-    assert any(line.startswith("device rs485-1/10 th485 listening on pty /dev/pts/")
-               and line.endswith("ttyRS485-1)") for line in lines)
+    assert lines[0].startswith("设备 tcp-1/1 lst1812 监听 tcp 127.0.0.1:")
+    assert any(line.startswith("设备 rs485-1/10 th485 监听 pty /dev/pts/")
+               and line.endswith("ttyRS485-1）") for line in lines)
 
 
 def test_tcp_unit_decodes_to_the_model(depot, tcp):

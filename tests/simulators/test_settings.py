@@ -33,17 +33,17 @@ def _line_of(text: str, needle: str) -> int:
 
 @pytest.mark.parametrize(("old", "new", "setting", "message"), [
     ("cable: 40, layer: 3", "cable: 99, layer: 3", "simulation.scenarios[0].cable",
-     "granary P01 has no cable 99"),
+     "仓房 P01 没有电缆 99"),
     ("cable: 40, layer: 3", "cable: 40, layer: 7", "simulation.scenarios[0].layer",
-     "has 4 layers"),
-    ("fault: open", "fault: melted", "simulation.scenarios[1].fault", "'open', 'short'"),
-    ("granary: P03}", "granary: P07}", "simulation.scenarios[2].granary", "no granary 'P07'"),
-    ("speed: 3600", "speed: -2", "simulation.speed", "greater than 0"),
+     "只有 4 层"),
+    ("fault: open", "fault: melted", "simulation.scenarios[1].fault", "'open'、'short'"),
+    ("granary: P03}", "granary: P07}", "simulation.scenarios[2].granary", "本库点没有仓房 'P07'"),
+    ("speed: 3600", "speed: -2", "simulation.speed", "须大于 0"),
     ("start_after: 2d", "start_after: later", "simulation.scenarios[0].start_after",
-     "not a duration"),
-    ("{rs485-1: ./var", "{tcp-1: ./var", "simulation.serial_links.tcp-1", "not a serial bus"),
+     "不是时长"),
+    ("{rs485-1: ./var", "{tcp-1: ./var", "simulation.serial_links.tcp-1", "不是串口总线"),
     ('start: "2026-11-01T00:00:00Z"', 'start: "2026-11-01T00:00:00"', "simulation.start",
-     "time zone"),
+     "须带时区"),
 ])
 def test_bad_settings_are_named_with_their_line(old, new, setting, message):
     text = EXAMPLE.read_text(encoding="utf-8")
@@ -73,5 +73,5 @@ def test_simulated_depot_checks_a_raw_section_against_the_depot():
 
     config, _settings = load_sim_depot(EXAMPLE)
     raw = {"scenarios": [{"kind": "slave_silent", "bus": "rs485-1", "address": 99}]}
-    with pytest.raises(SimulationSettingsError, match="bus rs485-1 has no unit 99"):
+    with pytest.raises(SimulationSettingsError, match="总线 rs485-1 上没有地址为 99 的分机"):
         SimulatedDepot(config, raw)

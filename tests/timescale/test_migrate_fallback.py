@@ -41,17 +41,17 @@ def test_installed_but_not_preloaded(not_preloaded_server, caplog):
             problem = timescale_problem(conn)
             # the probe left this connection usable (a failed CREATE EXTENSION would not)
             assert conn.execute("SELECT 1").fetchone() == (1,)
-        assert "not preloaded" in problem and FIX in problem
+        assert "未预加载" in problem and FIX in problem
 
         auto = _grainlink("central", "migrate", "--database-url", url)  # auto: the default
         assert auto.returncode == 0, auto.stderr
         assert "storage_plain" in auto.stdout
-        assert "using plain PostgreSQL storage" in auto.stderr and FIX in auto.stderr
+        assert "改用普通 PostgreSQL 存储" in auto.stderr and FIX in auto.stderr
 
     with services.scratch_database(not_preloaded_server, prefix="grainlink_np") as url:
         on = _grainlink("central", "migrate", "--database-url", url, timescale="on")
         assert on.returncode == 1 and FIX in on.stderr, on.stderr
-        with pytest.raises(MigrationError, match=f"timescale=on cannot be met: .*{FIX}"):
+        with pytest.raises(MigrationError, match=f"timescale=on 无法满足：.*{FIX}"):
             migrate(url, Settings(database_url=url, timescale="on"))
         assert _tables(url) == 1  # only schema_migrations: nothing else was applied
         with caplog.at_level(logging.WARNING, logger="central.db.migrate"):
@@ -71,8 +71,8 @@ def test_the_test_server_path_is_chosen_and_explained(database_server_url, caplo
             assert migrate(url, Settings(database_url=url, timescale="on"))[-1] == \
                 "storage_timescale"
             return
-        assert ("not preloaded" in problem) if installed else ("not installed" in problem)
-        with pytest.raises(MigrationError, match="timescale=on cannot be met"):
+        assert ("未预加载" in problem) if installed else ("未安装" in problem)
+        with pytest.raises(MigrationError, match="timescale=on 无法满足"):
             migrate(url, Settings(database_url=url, timescale="on"))
         with caplog.at_level(logging.WARNING, logger="central.db.migrate"):
             assert migrate(url, Settings(database_url=url))[-1] == "storage_plain"

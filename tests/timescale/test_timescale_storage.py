@@ -88,7 +88,7 @@ def test_old_chunks_compress_and_history_is_still_answered(tsdb):
         assert _chunk_of(conn, "grain_readings", old)[1] is True
         assert _chunk_of(conn, "air_readings", old)[1] is True
         assert _chunk_of(conn, "grain_readings", recent)[1] is False
-        raw = conn.execute("SELECT count(*), avg(temp_c::float8) FROM grain_readings "
+        raw = conn.execute("SELECT count(*), avg(temp_x100::float8) / 100 FROM grain_readings "
                            "WHERE depot = %s AND ts = %s", (depot, old)).fetchone()
         assert raw == (8, pytest.approx(14.9))  # 2 cables x 4 layers, read from compressed
         layer1 = conn.execute("SELECT n, temp_min, temp_max FROM grain_layer_hourly "

@@ -81,7 +81,7 @@ def _stored_cables(conn, depot: str, granary: str, cables: list[int], since: dat
                    until: datetime) -> dict[int, tuple[list, list[int]]]:
     """The last scan of each cable within [since, until]: temps by layer and fault layers."""
     rows = conn.execute(
-        """SELECT c.cable, r.layer, r.temp_c, r.fault
+        """SELECT c.cable, r.layer, r.temp_x100, r.fault
            FROM unnest(%(cables)s::int[]) AS c(cable)
            JOIN LATERAL (SELECT g.ts FROM grain_readings g
                          WHERE g.depot = %(d)s AND g.granary = %(g)s AND g.cable = c.cable
@@ -96,7 +96,7 @@ def _stored_cables(conn, depot: str, granary: str, cables: list[int], since: dat
         temps, faults = out.setdefault(cable, ([], []))
         while len(temps) < layer:
             temps.append(None)
-        temps[layer - 1] = None if temp is None else round(temp, 2)  # stored as float4
+        temps[layer - 1] = None if temp is None else temp / 100  # stored in hundredths
         if fault:
             faults.append(layer)
     return out

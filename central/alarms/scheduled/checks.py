@@ -123,15 +123,15 @@ def _daily_values(conn, depot: str, now: datetime) -> dict[tuple, list]:
     """Per point: the last valid reading of each of the last four 24-hour windows."""
     daily: dict[tuple, list] = defaultdict(lambda: [None] * 4)
     for granary, cable, layer, k, temp in conn.execute(
-            """SELECT DISTINCT ON (granary, cable, layer, k) granary, cable, layer, k, temp_c
-               FROM (SELECT granary, cable, layer, ts, temp_c,
+            """SELECT DISTINCT ON (granary, cable, layer, k) granary, cable, layer, k, temp_x100
+               FROM (SELECT granary, cable, layer, ts, temp_x100,
                             floor(extract(epoch FROM (%(now)s - ts)) / 86400)::int AS k
                      FROM grain_readings
                      WHERE depot = %(d)s AND ts > %(now)s - interval '4 days' AND ts <= %(now)s
-                       AND NOT fault AND temp_c IS NOT NULL) r
+                       AND NOT fault AND temp_x100 IS NOT NULL) r
                ORDER BY granary, cable, layer, k, ts DESC""",
             {"d": depot, "now": now}).fetchall():
-        daily[(granary, cable, layer)][k] = round(temp, 2)
+        daily[(granary, cable, layer)][k] = temp / 100  # stored in hundredths
     return daily
 
 
@@ -140,18 +140,18 @@ def _stuck(conn, depot: str, book: ThresholdBook, now: datetime) -> list[Finding
     start = now - timedelta(days=span)
     out = []
     for granary, cable, layer, low, high, n, first in conn.execute(
-            """SELECT granary, cable, layer, min(temp_c) FILTER (WHERE ts >= %(start)s),
-                      max(temp_c) FILTER (WHERE ts >= %(start)s),
+            """SELECT granary, cable, layer, min(temp_x100) FILTER (WHERE ts >= %(start)s),
+                      max(temp_x100) FILTER (WHERE ts >= %(start)s),
                       count(*) FILTER (WHERE ts >= %(start)s), min(ts)
                FROM grain_readings
                WHERE depot = %(d)s AND ts >= %(start)s - interval '1 day' AND ts <= %(now)s
-                 AND NOT fault AND temp_c IS NOT NULL
+                 AND NOT fault AND temp_x100 IS NOT NULL
                GROUP BY granary, cable, layer""",
             {"d": depot, "start": start, "now": now}).fetchall():
         if n < 2 or low != high or first > start:  # must reach back the whole span
             continue
         th = book.for_granary(granary)
-        value = round(low, 2)
+        value = low / 100  # stored in hundredths
         subject = point_subject(granary, cable, layer) + STUCK_SUFFIX
         found = time_rules.sensor_stuck(subject, granary, [(first, value), (start, value), (now, value)],
                                         now, th)

@@ -17,11 +17,11 @@ _COLUMNS = ("id, depot, granary, inspected_on, pests_per_kg, major_per_kg, quara
 def granary_max_temp(conn, depot: str, granary: str) -> float | None:
     """The highest grain temperature of the granary's latest scan (for the 15 °C rule)."""
     row = conn.execute(
-        """SELECT max(temp_c) FROM grain_readings
+        """SELECT max(temp_x100) FROM grain_readings
            WHERE depot = %s AND granary = %s AND NOT fault AND ts = (
                SELECT max(ts) FROM grain_readings WHERE depot = %s AND granary = %s)""",
         (depot, granary, depot, granary)).fetchone()
-    return None if row is None or row[0] is None else round(row[0], 2)
+    return None if row is None or row[0] is None else row[0] / 100  # stored in hundredths
 
 
 def record(conn, depot: str, granary: str, inspected_on: date, pests_per_kg: float,

@@ -43,6 +43,18 @@ class AlarmError(ValueError):
     """A lifecycle step that is not allowed (answered 409 by the API)."""
 
 
+class SelfApproval(AlarmError):
+    """The user who wrote the plan being approved may not approve it (four eyes, domain.md
+    §10; answered 403 by the API)."""
+
+
+def approval_refused(kind: str, user: str, planner: str | None) -> bool:
+    """Whether `user` recording `kind` breaks four eyes: an approval by the author of the
+    latest plan (the plan it approves). A later plan by someone else may be approved by
+    the earlier planner: that person did not write what is approved."""
+    return kind == "approve" and planner is not None and planner == user
+
+
 def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
 
@@ -344,6 +356,14 @@ def add_action(conn, alarm_id: int, kind: str, text: str, user: str,
     alarm = get_alarm(conn, alarm_id)
     if alarm is None:
         raise LookupError(f"alarm {alarm_id} not found")
+    if kind == "approve":
+        # Locked with the alarm row so a plan recorded meanwhile cannot slip past the check.
+        conn.execute("SELECT 1 FROM alarms WHERE id = %s FOR UPDATE", (alarm_id,))
+        planner = conn.execute(
+            "SELECT by_user FROM alarm_actions WHERE alarm_id = %s AND kind = 'plan'"
+            " ORDER BY id DESC LIMIT 1", (alarm_id,)).fetchone()
+        if approval_refused(kind, user, planner[0] if planner else None):
+            raise SelfApproval(f"处置方案由 {user} 本人制定，不能由本人审批，请由其他人员审批")
     conn.execute("INSERT INTO alarm_actions (alarm_id, kind, text, by_user, at) "
                  "VALUES (%s, %s, %s, %s, %s)", (alarm_id, kind, text, user, now))
     _record(conn, alarm, "action", now, by=user, note=f"{kind}: {text}",

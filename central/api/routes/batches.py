@@ -10,8 +10,10 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from central.api import reserve_lists
 from central.api.deps import CurrentUser, DbConn, WriteUser, depot_or_404, lot_in_scope
 from central.api.encoding import json_answer
+from central.api.listing import TOTAL_HEADER, order_or_422, with_total
 from central.api.routes import reserve_models as m
 from central.api.routes.lots import CATEGORIES
 from central.api.routes.reserve_common import (
@@ -63,7 +65,7 @@ class AcceptBody(BaseModel):
     quantity_t: Tonnes
     date: FactDate
     exception_reason: Text | None = Field(
-        None, description="ask a supervisor to approve the intake although a §8 rule refuses it")
+        None, description="按 §8 规则本应拒收时，申请监管人员审批例外入库")
 
 
 class ReasonBody(BaseModel):
@@ -82,28 +84,37 @@ def batch_or_404(conn, user, code: str) -> dict:
     return row
 
 
-@router.post("/batches", status_code=201, response_model=m.Batch, summary="register an arriving batch: its unique code")
+@router.post("/batches", status_code=201, response_model=m.Batch, summary="登记到库批次，生成唯一批次号")
 def register(user: WriteUser, body: BatchBody, conn: DbConn):
     depot_or_404(conn, user, body.depot)
     row = run(conn, batches.register, user.name, body.model_dump())
     return json_answer(plain(batches.view(conn, row["code"])), status_code=201)
 
 
-@router.get("/batches", response_model=list[m.Batch], summary="batches in the caller's scope, newest first")
+@router.get("/batches", response_model=list[m.Batch], summary="调用者管辖范围内的批次，最新的在前",
+            description=f"由数据库排序和分页；符合条件的总数见 "
+                        f"`{TOTAL_HEADER}` 响应头。`sort` 取 {', '.join(reserve_lists.BATCH_SORTS)} 之一，"
+                        f"前加 `-` 为降序（默认 -arrived_at）。")
 def list_batches(user: CurrentUser, conn: DbConn,
                  state: Literal["arrived", "accepted", "refused", "pretreatment"] | None = None,
-                 limit: int = Query(200, ge=1, le=5000)):
+                 depot: str | None = Query(None, pattern=CODE),
+                 direction: Literal["in", "out"] | None = None,
+                 q: str | None = Query(None, max_length=64, description="批次号、车船号或粮库名称包含此文字"),
+                 sort: str | None = Query(None, max_length=41),
+                 limit: int = Query(200, ge=1, le=5000), offset: int = Query(0, ge=0, le=10_000_000)):
+    order = order_or_422(sort, reserve_lists.BATCH_SORTS, reserve_lists.BATCH_DEFAULT, reserve_lists.BATCH_TIE)
     where, params = scope_where(user)
-    return json_answer(plain(batches.list_for(conn, where, params, state, limit)))
+    rows, total = reserve_lists.batch_page(conn, where, params, state, depot, direction, q, order, limit, offset)
+    return with_total(json_answer(plain(rows)), total)
 
 
-@router.get("/batches/{code}", response_model=m.Batch, summary="the batch with every step (who, when)")
+@router.get("/batches/{code}", response_model=m.Batch, summary="批次及其每个环节（经办人、时间）")
 def get_batch(code: str, user: CurrentUser, conn: DbConn):
     return json_answer(plain(batches.view(conn, batch_or_404(conn, user, code)["code"])))
 
 
 @router.post("/batches/{code}/tests", status_code=201, response_model=m.Batch,
-             summary="sampling, physical or chemical test, or the keeper's re-check")
+             summary="扦样、物检、化检或保管员复检")
 def add_test(code: str, user: WriteUser, body: TestBody, conn: DbConn):
     row = batch_or_404(conn, user, code)
     if body.kind in ("physical", "recheck") and (body.moisture_pct is None or body.impurity_pct is None):
@@ -115,7 +126,7 @@ def add_test(code: str, user: WriteUser, body: TestBody, conn: DbConn):
 
 
 @router.post("/batches/{code}/accept", response_model=m.Batch | m.Pending,
-             summary="accept into a lot (creates the movement) or 409 naming the §8 rule")
+             summary="入库到货位（生成出入库记录），不符合 §8 规则时返回 409 并写明规则")
 def accept(code: str, request: Request, user: WriteUser, body: AcceptBody, conn: DbConn):
     row = batch_or_404(conn, user, code)
     lot = lot_in_scope(conn, user, body.lot)
@@ -136,14 +147,14 @@ def accept(code: str, request: Request, user: WriteUser, body: AcceptBody, conn:
     return json_answer(approvals.pending_answer(req) | {"rule": refusal.rule}, status_code=202)
 
 
-@router.post("/batches/{code}/refuse", response_model=m.Batch, summary="return the batch (kept on record)")
+@router.post("/batches/{code}/refuse", response_model=m.Batch, summary="退回批次（记录保留）")
 def refuse(code: str, user: WriteUser, body: ReasonBody, conn: DbConn):
     row = batch_or_404(conn, user, code)
     return json_answer(plain(run(conn, batches.decide, row, user.name, "refused", body.reason)))
 
 
 @router.post("/batches/{code}/pretreat", response_model=m.Batch,
-             summary="send to pretreatment (drying, cleaning); then test again")
+             summary="送预处理（烘干、清理），之后重新检验")
 def pretreat(code: str, user: WriteUser, body: ReasonBody, conn: DbConn):
     row = batch_or_404(conn, user, code)
     return json_answer(plain(run(conn, batches.decide, row, user.name, "pretreatment", body.reason)))

@@ -3,14 +3,17 @@ still, granary or not (gates, aisles, oil tanks); a still history per camera (th
 one still by id; the stills kept with an alarm; live view on demand.
 
 Live view: POST …/cameras/{camera}/live sends `live_start` to the depot's edge, which relays
-the camera's RTSP with FFmpeg to the media server (deploy/media/); the answer carries the HLS
-playlist the page plays with hls.js. The stream ends by itself after the edge's `live.duration`
-(5 min by default); posting again renews it. DELETE ends it. The HLS address is
-GRAINLINK_LIVE_HLS_BASE (default /hls, the media server behind the same host)."""
+the camera's RTSP with FFmpeg to the media server (deploy/media/); the command carries a
+one-time publish key the media server checks with central (central/cameras/live_keys.py,
+routes/live_hooks.py); the answer carries the HLS playlist the page plays with hls.js. The
+stream ends by itself after the edge's `live.duration` (5 min by default); posting again
+renews it (same key). DELETE ends it and its key. Both are recorded in the depot's command
+log with who issued them (central/commands/log.py). The HLS address is
+GRAINLINK_LIVE_HLS_BASE (central/cameras/hls_base.py: default /hls, the media server in front
+of the same host; an absolute URL when it is another host)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -24,7 +27,9 @@ from central.api.auth import User, current_user, get_depot_or_404, require_write
 from central.api.db import db_conn
 from central.api.encoding import json_answer
 from central.api.routes.commands import publish_and_wait
+from central.cameras import live_keys
 from central.cameras.alarm_stills import stills_of_alarm
+from central.cameras.hls_base import hls_base, playlist_url
 from central.cameras.store import (
     camera_health,
     latest_still,
@@ -56,8 +61,8 @@ def _jpeg(request: Request, meta: dict, what: str) -> Response:
     })
 
 
-@router.get("/depots/{depot}/cameras", summary="the depot's cameras: health and latest still")
-def cameras(depot: str, granary: str | None = Query(None, description="only this granary's cameras"),
+@router.get("/depots/{depot}/cameras", summary="粮库的摄像机：运行状态和最新抓拍图")
+def cameras(depot: str, granary: str | None = Query(None, description="只列此仓房的摄像机"),
             user: User = Depends(current_user), conn=Depends(db_conn)):
     get_depot_or_404(conn, user, depot)
     listed = camera_health(conn, depot, granary)
@@ -67,7 +72,7 @@ def cameras(depot: str, granary: str | None = Query(None, description="only this
     return json_answer({"depot": depot, "granary": granary, "cameras": listed})
 
 
-@router.get("/depots/{depot}/cameras/{camera}/still", summary="the camera's latest still (JPEG)",
+@router.get("/depots/{depot}/cameras/{camera}/still", summary="摄像机最新抓拍图（JPEG）",
             response_class=Response)
 def still(depot: str, camera: str, request: Request, user: User = Depends(current_user),
           conn=Depends(db_conn)):
@@ -78,7 +83,7 @@ def still(depot: str, camera: str, request: Request, user: User = Depends(curren
     return _jpeg(request, meta, f"摄像机 {camera} 最新抓拍")
 
 
-@router.get("/depots/{depot}/cameras/{camera}/stills", summary="the camera's stills over time (newest first)")
+@router.get("/depots/{depot}/cameras/{camera}/stills", summary="摄像机历次抓拍图（最新的在前）")
 def stills(depot: str, camera: str, start: datetime | None = Query(None, alias="from"),
            end: datetime | None = Query(None, alias="to"), limit: int = Query(200, ge=1, le=1000),
            user: User = Depends(current_user), conn=Depends(db_conn)):
@@ -98,7 +103,7 @@ def stills(depot: str, camera: str, start: datetime | None = Query(None, alias="
     return json_answer({"depot": depot, "camera": camera, "from": start, "to": end, "stills": items})
 
 
-@router.get("/depots/{depot}/cameras/{camera}/stills/{still_id}", summary="one still by id (JPEG)",
+@router.get("/depots/{depot}/cameras/{camera}/stills/{still_id}", summary="按编号取单张抓拍图（JPEG）",
             response_class=Response)
 def still_file(depot: str, camera: str, still_id: int, request: Request, user: User = Depends(current_user),
                conn=Depends(db_conn)):
@@ -126,7 +131,7 @@ class AlarmStills(BaseModel):
 
 
 @router.get("/alarms/{alarm_id}/stills", response_model=AlarmStills,
-            summary="the stills taken when the alarm was raised")
+            summary="报警发生时的抓拍图")
 def alarm_stills(alarm_id: int, user: User = Depends(current_user), conn=Depends(db_conn)):
     row = conn.execute("SELECT depot FROM alarms WHERE id = %s", (alarm_id,)).fetchone()
     missing = HTTPException(404, f"没有编号为 {alarm_id} 的报警")
@@ -148,21 +153,31 @@ def _live(depot: str, camera: str, action: str, request: Request, user: User, co
         raise HTTPException(404, f"粮库 {depot} 没有摄像机 {camera}")
     if not 0 <= wait_s <= 30:
         raise HTTPException(422, "查询参数 wait_s：须在 0 到 30 秒之间")
+    now = datetime.now(UTC)
+    stream = f"{depot}_{camera}"  # the edge's live_name(): the media server's stream
+    if action == "live_start":
+        try:
+            key = live_keys.issue(conn, depot, camera, stream, now, live_keys.key_ttl())
+        except ValueError as exc:
+            raise HTTPException(500, str(exc)) from None
+    else:
+        live_keys.end_stream(conn, stream, now, "stopped")
+        key = None
     command = Command(depot=depot, id=str(uuid.uuid4()), action=action, granary=None, camera=camera,
-                      issued_at=datetime.now(UTC).replace(microsecond=0))
-    entry = publish_and_wait(request.app.state.settings, command, wait_s)
-    base = os.environ.get("GRAINLINK_LIVE_HLS_BASE", "/hls").rstrip("/")
-    hls = f"{base}/{quote(depot)}_{quote(camera)}/index.m3u8" if action == "live_start" else None
+                      live_key=key, issued_at=now.replace(microsecond=0))
+    entry = publish_and_wait(request.app.state.settings, command, wait_s, conn=conn,
+                             pool=request.app.state.pool, issued_by=user.name)
+    hls = playlist_url(hls_base(), depot, camera) if action == "live_start" else None
     return json_answer({**entry, "camera": camera, "hls_url": hls, "issued_by": user.name})
 
 
-@router.post("/depots/{depot}/cameras/{camera}/live", summary="start (or renew) live view of a camera")
+@router.post("/depots/{depot}/cameras/{camera}/live", summary="开启（或续期）摄像机实时视频")
 def live_start(depot: str, camera: str, request: Request, wait_s: float = 10.0,
                user: User = Depends(require_write), conn=Depends(db_conn)):
     return _live(depot, camera, "live_start", request, user, conn, wait_s)
 
 
-@router.delete("/depots/{depot}/cameras/{camera}/live", summary="end live view of a camera")
+@router.delete("/depots/{depot}/cameras/{camera}/live", summary="结束摄像机实时视频")
 def live_stop(depot: str, camera: str, request: Request, wait_s: float = 5.0,
               user: User = Depends(require_write), conn=Depends(db_conn)):
     return _live(depot, camera, "live_stop", request, user, conn, wait_s)

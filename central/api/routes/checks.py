@@ -5,20 +5,25 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from central.api import reserve_lists
 from central.api.deps import CurrentUser, DbConn, DepotRef, WriteUser
 from central.api.encoding import json_answer
+from central.api.listing import TOTAL_HEADER, order_or_422, with_total
 from central.api.routes import reserve_models as m
 from central.api.routes.reserve_common import CODE, FactDate, PlanDate, Text, plain, scope_where
 from central.inspections import store
 
 router = APIRouter(tags=["checks"])
 
+# The page size the list always had (it was a silent cap): the default and the bound.
+CHECK_LIMIT = 500
+
 
 class RoundChecks(BaseModel):
-    """The keeper's round: what he saw, smelt and measured by hand."""
+    """保管员巡仓：看到、闻到和人工测得的情况。"""
 
     model_config = ConfigDict(extra="forbid")
     colour: Literal["正常", "异常"] | None = None
@@ -26,7 +31,7 @@ class RoundChecks(BaseModel):
     insects: Literal["未发现", "发现"] | None = None
     condensation: Literal["无", "有"] | None = None
     hand_temps_c: list[float] = Field(default_factory=list, max_length=100,
-                                      description="hand measurements at blind spots, °C")
+                                      description="测温盲区人工测得的粮温，°C")
     hand_moisture_pct: list[float] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
@@ -64,7 +69,7 @@ class CloseBody(BaseModel):
 
 
 @router.post("/depots/{depot}/checks", status_code=201, response_model=m.Inspection,
-             summary="record a keeper's round or a supervisory inspection")
+             summary="记录保管员巡仓或监管检查")
 def add_check(user: WriteUser, depot: DepotRef, body: CheckBody, conn: DbConn):
     if body.granary and not store.granary_exists(conn, depot["code"], body.granary):
         raise HTTPException(422, f"granary：粮库 {depot['code']} 没有仓房 {body.granary}")
@@ -74,17 +79,28 @@ def add_check(user: WriteUser, depot: DepotRef, body: CheckBody, conn: DbConn):
     return json_answer(plain(row), status_code=201)
 
 
-@router.get("/depots/{depot}/checks", response_model=list[m.Inspection], summary="the depot's checks")
+@router.get("/depots/{depot}/checks", response_model=list[m.Inspection], summary="粮库的检查记录")
 def depot_checks(user: CurrentUser, depot: DepotRef, conn: DbConn, open: bool = False):
     where, params = scope_where(user)
     return json_answer(plain(store.list_for(conn, where, params, depot=depot["code"], open_only=open)))
 
 
 @router.get("/checks", response_model=list[m.Inspection],
-            summary="checks in the caller's scope (open=true: rectifications not yet closed)")
-def scope_checks(user: CurrentUser, conn: DbConn, open: bool = False):
+            summary="调用者管辖范围内的检查记录（open=true：尚未销号的整改）",
+            description=f"最新的在前，每页最多 {CHECK_LIMIT} 条；符合条件的总数见 "
+                        f"`{TOTAL_HEADER}` 响应头。`sort` 取 {', '.join(reserve_lists.CHECK_SORTS)} 之一，"
+                        f"前加 `-` 为降序（默认 -inspected_on）。")
+def scope_checks(user: CurrentUser, conn: DbConn, open: bool = False,
+                 depot: str | None = Query(None, pattern=CODE),
+                 sort: str | None = Query(None, max_length=41),
+                 limit: int = Query(CHECK_LIMIT, ge=1, le=CHECK_LIMIT),
+                 offset: int = Query(0, ge=0, le=10_000_000)):
+    order = order_or_422(sort, reserve_lists.CHECK_SORTS, reserve_lists.CHECK_DEFAULT, reserve_lists.CHECK_TIE)
     where, params = scope_where(user)
-    return json_answer(plain(store.list_for(conn, where, params, open_only=open)))
+    # the store's own column list (one answer shape for one check and for the list)
+    rows, total = reserve_lists.check_page(conn, where, params, store.COLUMNS, depot, open,
+                                           order, limit, offset)
+    return with_total(json_answer(plain(rows)), total)
 
 
 @router.post("/depots/{depot}/checks/{check_id}/close", response_model=m.Inspection,

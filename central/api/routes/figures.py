@@ -22,9 +22,9 @@ from central.users import ADMIN_SCOPE
 
 router = APIRouter(tags=["figures"])
 
-ScopeQuery = Query(None, pattern=CODE, description="region code (430000, 430100, 430102) or depot code; "
-                   "default: the caller's own scope")
-PeriodQuery = Query(..., max_length=7, description="2026-10 (month), 2026-Q3 (quarter) or 2026 (year)")
+ScopeQuery = Query(None, pattern=CODE, description="行政区划代码（430000、430100、430102）或粮库代码；"
+                   "默认：调用者自己的管辖范围")
+PeriodQuery = Query(..., max_length=7, description="2026-10（月）、2026-Q3（季）或 2026（年）")
 
 
 def resolve(conn, user, scope: str | None) -> tuple[str, str, list[str], str | None]:
@@ -49,8 +49,7 @@ def resolve(conn, user, scope: str | None) -> tuple[str, str, list[str], str | N
 
 def _figures(request: Request, conn, depots: list[str], period, region: str | None) -> dict:
     settings = settings_of(request)
-    return store.figures(conn, depots, period, settings.expected_scan_interval_s,
-                         completeness_max_depots=settings.figures_completeness_max_depots, region=region)
+    return store.figures(conn, depots, period, settings.expected_scan_interval_s, region=region)
 
 
 def _period(text: str):
@@ -60,7 +59,7 @@ def _period(text: str):
         raise HTTPException(422, str(exc)) from None
 
 
-@router.get("/figures", response_model=m.Figures, summary="key figures of a region or depot for a period")
+@router.get("/figures", response_model=m.Figures, summary="地区或粮库某期的关键指标")
 def get_figures(request: Request, user: CurrentUser, conn: DbConn, scope: str | None = ScopeQuery,
                 period: str = PeriodQuery):
     p = _period(period)
@@ -81,7 +80,7 @@ MEDIA = {"csv": "text/csv; charset=utf-8",
 
 
 @router.get("/reports/{name}", response_model=m.Rows,
-            summary="reserve reports: stock (购销存), settlements, stocktakes, figures")
+            summary="储备报表：购销存、损耗核算、账实核对、关键指标")
 def get_report(name: Literal["stock", "settlements", "stocktakes", "figures"], request: Request,
                user: CurrentUser, conn: DbConn, scope: str | None = ScopeQuery, period: str = PeriodQuery,
                format: Literal["json", "csv", "xlsx", "html"] = "json"):
@@ -110,12 +109,12 @@ def get_report(name: Literal["stock", "settlements", "stocktakes", "figures"], r
 class EnergyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     depot: str = Field(pattern=CODE)
-    month: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    month: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="年月，格式 YYYY-MM")
     kwh: float = Field(ge=0, le=1e9, allow_inf_nan=False)
 
 
 @router.post("/energy", status_code=201, response_model=m.Rows,
-             summary="enter a depot's energy use for a month (a later entry supersedes)")
+             summary="录入粮库某月能耗（后录入的取代先前的）")
 def enter_energy(user: WriteUser, body: EnergyBody, conn: DbConn):
     depot_or_404(conn, user, body.depot)
     with conn.transaction():

@@ -27,7 +27,7 @@ class InspectionBody(BaseModel):
     quarantine_found: bool = False
     species: list[str] = Field(default_factory=list, max_length=50)
     grain_temp_c: float | None = Field(None, ge=-40, le=85, allow_inf_nan=False,
-                                       description="default: the latest scan's maximum")
+                                       description="默认：最近一次检测的最高粮温")
 
     @model_validator(mode="after")
     def _major_among_all(self):
@@ -49,7 +49,7 @@ def _plain(row: dict) -> dict:
 
 @router.post("/depots/{depot}/granaries/{granary}/inspections", status_code=201,
              response_model=Inspection, responses=write_answer(),
-             summary="record an insect inspection; answers its grade and deadline")
+             summary="记录虫害检查，返回虫粮等级和处理期限")
 def add_inspection(user: WriteUser, granary: GranaryRef, body: InspectionBody, conn: DbConn):
     with conn.transaction():
         row = inspections.record(conn, granary.depot, granary.granary, body.date,
@@ -59,7 +59,7 @@ def add_inspection(user: WriteUser, granary: GranaryRef, body: InspectionBody, c
 
 
 @router.get("/depots/{depot}/granaries/{granary}/inspections", response_model=list[Inspection],
-            responses=answer(), summary="inspections, newest first")
+            responses=answer(), summary="虫害检查记录，最新的在前")
 def get_inspections(granary: GranaryRef, conn: DbConn):
     return json_answer([_plain(r) for r in
                         inspections.list_for(conn, granary.depot, granary.granary)])
@@ -67,7 +67,7 @@ def get_inspections(granary: GranaryRef, conn: DbConn):
 
 @router.post("/depots/{depot}/granaries/{granary}/inspections/{inspection_id}/treated",
              response_model=Inspection, responses=write_answer(),
-             summary="the pests were treated on this date (ends the deadline)")
+             summary="登记害虫已于该日处理（期限结束）")
 def treated(user: WriteUser, granary: GranaryRef, inspection_id: int, body: TreatedBody,
             conn: DbConn):
     row = None

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from central.api import reserve_lists
 from central.api.deps import (
     CurrentUser,
     DbConn,
@@ -22,6 +23,7 @@ from central.api.deps import (
     lot_not_found,
 )
 from central.api.encoding import json_answer
+from central.api.listing import TOTAL_HEADER, order_or_422, with_total
 from central.api.routes import reserve_models as m
 from central.api.routes.reserve_common import (
     CODE,
@@ -40,7 +42,7 @@ from central.api.routes.reserve_common import (
 )
 from central.approvals import store as approvals
 from central.intake import store as batches
-from central.lots import alerts, ledgers, stock, store
+from central.lots import alerts, ledgers, store
 from central.stocktake import store as counts
 
 router = APIRouter(tags=["lots"])
@@ -57,10 +59,10 @@ class LotBody(BaseModel):
     variety: str = Field(min_length=1, max_length=64)
     grade: str | None = Field(None, min_length=1, max_length=32)
     harvest_year: int | None = Field(None, ge=2000, le=2100)
-    card_established: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
-    production_date: FactDate | None = Field(None, description="finished grain (成品粮)")
+    card_established: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="专卡建立年月，格式 YYYY-MM")
+    production_date: FactDate | None = Field(None, description="成品粮的生产日期")
     shelf_life_days: int | None = Field(None, gt=0, le=36500)
-    cell: str | None = Field(None, pattern=CODE, description="the recorded cell of a split granary")
+    cell: str | None = Field(None, pattern=CODE, description="分廒仓房登记的廒间")
     packaged: bool = False
 
 
@@ -83,8 +85,8 @@ class CorrectionBody(MovementBody):
 class SettleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cleared_on: FactDate
-    confirm_loss: bool = Field(False, description="write the book remainder off as loss: "
-                               "a request that needs a supervisor's approval (202)")
+    confirm_loss: bool = Field(False, description="将账面余数核销为损耗："
+                               "须经监管人员审批的申请（返回 202）")
 
 
 class TransferBody(BaseModel):
@@ -135,7 +137,7 @@ def lot_view(conn, row: dict) -> dict:
     return view
 
 
-@router.post("/lots", status_code=201, response_model=m.LotView, summary="create a lot (货位) in a granary")
+@router.post("/lots", status_code=201, response_model=m.LotView, summary="在仓房中建立货位")
 def create_lot(body: LotBody, user: WriteUser, conn: DbConn):
     depot_or_404(conn, user, body.depot)
     _granary_or_422(conn, body.depot, body.granary)
@@ -152,34 +154,41 @@ def create_lot(body: LotBody, user: WriteUser, conn: DbConn):
     return json_answer(lot_view(conn, row), status_code=201)
 
 
-@router.get("/lots", response_model=list[m.LotRow], summary="lots in the caller's scope, filtered")
+@router.get("/lots", response_model=list[m.LotRow], summary="调用者管辖范围内的货位（可筛选）",
+            description=f"由数据库排序和分页；符合条件的总数见 "
+                        f"`{TOTAL_HEADER}` 响应头。`sort` 取 {', '.join(reserve_lists.LOT_SORTS)} 之一，"
+                        f"前加 `-` 为降序（默认：depot, granary, lot）。")
 def list_lots(user: CurrentUser, conn: DbConn,
               depot: str | None = Query(None, pattern=CODE), granary: str | None = Query(None, pattern=CODE),
               variety: str | None = Query(None, min_length=1, max_length=64),
               category: CATEGORIES | None = None,
               harvest_year: int | None = Query(None, ge=2000, le=2100),
               state: Literal["open", "settled"] | None = None,
+              q: str | None = Query(None, max_length=64, description="货位号、粮库代码或名称包含此文字"),
+              sort: str | None = Query(None, max_length=41),
               limit: int = Query(1000, ge=1, le=10000), offset: int = Query(0, ge=0, le=10_000_000)):
+    order = order_or_422(sort, reserve_lists.LOT_SORTS, reserve_lists.LOT_DEFAULT, reserve_lists.LOT_TIE)
     where, params = scope_where(user)
-    return json_answer(stock.list_lots(conn, where, params, depot=depot, granary=granary, variety=variety,
-                                       category=category, harvest_year=harvest_year, state=state,
-                                       limit=limit, offset=offset))
+    rows, total = reserve_lists.lot_page(
+        conn, where, params, {"depot": depot, "granary": granary, "variety": variety, "category": category,
+                              "harvest_year": harvest_year, "state": state}, q, order, limit, offset)
+    return with_total(json_answer(rows), total)
 
 
-@router.get("/lots/{lot}", response_model=m.LotView, summary="the lot, its movements, balance and settlement")
+@router.get("/lots/{lot}", response_model=m.LotView, summary="货位及其出入库记录、结存和损耗核算")
 def get_lot(row: LotRef, conn: DbConn):
     return json_answer(lot_view(conn, row))
 
 
 @router.post("/lots/{lot}/movements", status_code=201, response_model=m.Movement,
-             summary="record an inbound or outbound movement (posted to the three ledgers)")
+             summary="记录入库或出库（同时记入三本账）")
 def add_movement(user: WriteUser, row: LotRef, body: MovementBody, conn: DbConn):
     return json_answer(plain(run(conn, store.add_movement, row, user.name, body.model_dump())),
                        status_code=201)
 
 
 @router.post("/lots/{lot}/movements/{movement_id}/correct", status_code=202, response_model=m.Pending,
-             summary="request the correction of a movement (four eyes; a new entry supersedes it)")
+             summary="申请更正出入库记录（双人审批；以新记录取代原记录）")
 def correct_movement(user: WriteUser, row: LotRef, movement_id: int, body: CorrectionBody, conn: DbConn):
     current = store.effective(store.movements(conn, row["lot"]))
     if not any(mv["id"] == movement_id for mv in current):
@@ -191,7 +200,7 @@ def correct_movement(user: WriteUser, row: LotRef, movement_id: int, body: Corre
 
 
 @router.post("/lots/{lot}/transfer", status_code=202, response_model=m.Pending,
-             summary="request moving a lot to another granary (four eyes)")
+             summary="申请将货位移到另一仓房（双人审批）")
 def transfer(user: WriteUser, row: LotRef, body: TransferBody, conn: DbConn):
     _granary_or_422(conn, row["depot"], body.granary)
     if row["settled_at"] is not None:
@@ -205,7 +214,7 @@ def transfer(user: WriteUser, row: LotRef, body: TransferBody, conn: DbConn):
 
 
 @router.post("/lots/{lot}/settle", response_model=m.Settlement | m.Pending,
-             summary="settle storage loss at clear-out (domain.md §6)")
+             summary="出清时核算保管损耗（domain.md §6）")
 def settle(user: WriteUser, row: LotRef, body: SettleBody, conn: DbConn):
     if body.confirm_loss:
         if row["settled_at"] is not None:
@@ -225,36 +234,36 @@ def settle(user: WriteUser, row: LotRef, body: SettleBody, conn: DbConn):
     return json_answer(store.settlement_dict(row["lot"], result))
 
 
-@router.get("/lots/{lot}/ledger", response_model=list[m.LedgerEntry], summary="the lot's append-only ledger")
+@router.get("/lots/{lot}/ledger", response_model=list[m.LedgerEntry], summary="货位的只增不改台账")
 def lot_ledger(row: LotRef, conn: DbConn):
     return json_answer(store.ledger(conn, row["lot"]))
 
 
 @router.get("/lots/{lot}/ledgers", response_model=m.LotLedgers,
-            summary="the three ledgers' balances of the lot (custody, statistics, accounting)")
+            summary="货位三本账的结存（保管账、统计账、会计账）")
 def lot_ledgers(row: LotRef, conn: DbConn):
     rec = ledgers.reconciliation(conn, [row["lot"]], only_differences=False)
     return json_answer(plain(rec[0]) if rec else {"lot": row["lot"], "agrees": True})
 
 
 @router.post("/lots/{lot}/counts", status_code=201, response_model=m.CountResult,
-             summary="record a physical count and compare it with the adjusted book (domain.md §9)")
+             summary="记录实物检查结果并与调整后的账面数核对（账实核对，domain.md §9）")
 def add_count(request: Request, user: WriteUser, row: LotRef, body: CountBody, conn: DbConn):
     tolerance = settings_of(request).stocktake_tolerance_pct
     saved = run(conn, counts.record, row, user.name, body.model_dump(), Decimal(str(tolerance)))
     return json_answer(counts.answer(saved), status_code=201)
 
 
-@router.get("/lots/{lot}/counts", response_model=list[m.CountResult], summary="every count of the lot")
+@router.get("/lots/{lot}/counts", response_model=list[m.CountResult], summary="货位的历次实物检查")
 def list_counts(row: LotRef, conn: DbConn):
     return json_answer([counts.answer(c) for c in counts.for_lot(conn, row["lot"])])
 
 
 @router.get("/lots/{lot}/archive", response_model=m.LotView,
-            summary="the lot's card (专卡) archive: movements, three ledgers, batches, counts, approvals")
+            summary="货位专卡档案：出入库、三本账、批次、实物检查、审批")
 def lot_archive(row: LotRef, conn: DbConn):
-    """Everything about the lot in one document; nothing of it is ever deleted, so a closed
-    storage cycle stays readable for the years the rules ask (at least five)."""
+    """货位的全部记录汇成一份文档；其中任何内容都不删除，储存周期结束后
+    仍可按规定年限（至少五年）查阅。"""
     view = lot_view(conn, row)
     view["ledger"] = store.ledger(conn, row["lot"])
     view["ledgers"] = plain(ledgers.entries(conn, row["lot"]))

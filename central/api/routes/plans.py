@@ -52,7 +52,7 @@ def _scope_or_404(conn, user, kind: str, scope: str) -> None:
 
 
 @router.put("/plans", status_code=202, response_model=m.Pending,
-            summary="request a reserve plan for a region or a depot and a variety (four eyes)")
+            summary="申请某地区或粮库某品种的储备计划（双人审批）")
 def put_plan(body: PlanBody, user: WriteUser, conn: DbConn):
     _scope_or_404(conn, user, body.scope_kind, body.scope)
     payload = body.model_dump(exclude={"reason"})
@@ -65,7 +65,7 @@ def put_plan(body: PlanBody, user: WriteUser, conn: DbConn):
     return json_answer(approvals.pending_answer(req), status_code=202)
 
 
-@router.get("/plans/history", response_model=list[m.Plan], summary="every value a scope's plans had")
+@router.get("/plans/history", response_model=list[m.Plan], summary="某范围储备计划的历次取值")
 def plan_history(user: CurrentUser, conn: DbConn, scope_kind: Literal["region", "depot"],
                  scope: str = Query(pattern=CODE)):
     _scope_or_404(conn, user, scope_kind, scope)
@@ -89,7 +89,7 @@ def _cells(r: dict) -> list:
     return [names.get(c, r[c]) for c in COLUMNS]
 
 
-@router.get("/plans/stock", response_model=list[dict], summary="stock vs plan: json, csv or a printable html page")
+@router.get("/plans/stock", response_model=list[dict], summary="库存与储备计划对比：json、csv 或可打印的 html 页面")
 def get_stock(user: CurrentUser, conn: DbConn, format: Literal["json", "csv", "html"] = Query("json")):
     rows = stock_vs_plan(conn, user)
     if format == "csv":

@@ -20,7 +20,7 @@ router = APIRouter(tags=["readings"])
 
 @router.get("/depots/{depot}/granaries/{granary}/latest", response_model=GranaryLatest,
             responses=answer(),
-            summary="latest scan of every cable, layer and granary statistics, air, advice")
+            summary="每根测温电缆最近一次检测、各层和整仓统计、仓温仓湿与气温气湿、处置建议")
 def latest(granary: GranaryRef, advise: Advice, conn: DbConn):
     body = queries.granary_latest(conn, granary.depot, granary.granary)
     body["advice"] = advise(body, conn)
@@ -29,14 +29,14 @@ def latest(granary: GranaryRef, advise: Advice, conn: DbConn):
 
 @router.get("/depots/{depot}/granaries/{granary}/history", response_model=GranaryHistory,
             responses=answer(),
-            summary="min/max/mean per bucket for the granary, each layer, and the air")
+            summary="按时间段统计整仓、各层粮温及仓内外温湿度的最低/最高/平均值")
 def history(
     granary: GranaryRef,
     request: Request,
     conn: DbConn,
-    start: Annotated[ServiceTime | None, Query(alias="from", description="RFC 3339, inclusive")] = None,
-    end: Annotated[ServiceTime | None, Query(alias="to", description="RFC 3339, exclusive")] = None,
-    bucket: Annotated[Literal["raw", "1h", "1d"], Query(description="raw, 1h or 1d")] = "1h",
+    start: Annotated[ServiceTime | None, Query(alias="from", description="RFC 3339，含此时刻")] = None,
+    end: Annotated[ServiceTime | None, Query(alias="to", description="RFC 3339，不含此时刻")] = None,
+    bucket: Annotated[Literal["raw", "1h", "1d"], Query(description="raw（原始）、1h（每小时）或 1d（每天）")] = "1h",
 ):
     rng = history_range(start, end, bucket, datetime.now(UTC), request.app.state.settings)
     return json_answer(history_queries.granary_history(conn, granary.depot, granary.granary, rng))

@@ -39,7 +39,7 @@ def _download(body: str, media: str, filename: str) -> Response:
 
 @router.get("/depots/{depot}/granaries/{granary}/report", response_model=GranaryReport,
             responses=file_answer("text/csv", "text/html"),
-            summary="grain-condition report (粮情报告): the morning record of each day of a period")
+            summary="粮情报告：一段时间内每天早上的粮情记录")
 def granary_condition_report(ref: GranaryRef, conn: DbConn,
                              start: Annotated[ServiceDate, Query(alias="from")],
                              days: Annotated[int, Query(ge=1, le=93)] = 15,
@@ -71,7 +71,7 @@ def granary_condition_report(ref: GranaryRef, conn: DbConn,
 
 
 @router.get("/lots/{lot}/report", response_model=LotReport,
-            responses=file_answer("text/csv", "text/html"), summary="a lot's ledger and settlement")
+            responses=file_answer("text/csv", "text/html"), summary="货位台账和损耗核算")
 def lot_report(row: LotRef, conn: DbConn, format: Format = "json"):
     lot = row["lot"]
     view = lot_view(conn, row)

@@ -10,7 +10,7 @@ from central.api.auth import User, current_user
 router = APIRouter(tags=["users"])
 
 
-@router.get("/me", summary="the caller: name, role(s), scope, write permission")
+@router.get("/me", summary="当前用户：姓名、岗位、管辖范围、写权限")
 def me(user: User = Depends(current_user)) -> dict:
     roles = getattr(user, "roles", None)
     return {"name": user.name, "role": user.role, "scope": user.scope, "can_write": user.can_write,

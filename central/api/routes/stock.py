@@ -15,13 +15,13 @@ router = APIRouter(tags=["stock"])
 
 
 @router.get("/depots/{depot}/stock", response_model=m.DepotStock,
-            summary="per granary: capacity, lots, book quantity, fill, last count; per variety")
+            summary="按仓房：仓容、货位、账面数量、装粮率、最近实物检查；按品种汇总")
 def depot_stock(depot: DepotRef, conn: DbConn):
     return json_answer(stock.depot_stock(conn, depot["code"]))
 
 
 @router.get("/stock/regions", response_model=m.Rows,
-            summary="book stock per region and variety over the depots in the caller's scope")
+            summary="调用者管辖范围内各粮库按地区和品种汇总的账面库存")
 def regions(user: CurrentUser, conn: DbConn, region: str | None = Query(None, pattern=r"^\d{6}$")):
     where, params = scope_where(user)
     if region is not None:
@@ -39,9 +39,9 @@ def regions(user: CurrentUser, conn: DbConn, region: str | None = Query(None, pa
 
 
 @router.get("/stock/reconciliation", response_model=m.Rows,
-            summary="lots whose three ledgers (or ledgers and movements) differ (账账相符)")
+            summary="三本账之间（或账与出入库记录）不符的货位（账账相符核对）")
 def reconciliation(user: CurrentUser, conn: DbConn, depot: str | None = Query(None, pattern=CODE),
-                   all: bool = Query(False, description="list agreeing lots too")):
+                   all: bool = Query(False, description="相符的货位也列出")):
     where, params = scope_where(user)
     if depot is not None:
         where, params = f"({where}) AND d.code = %s", [*params, depot]

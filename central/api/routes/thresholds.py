@@ -26,17 +26,17 @@ from central.rules.thresholds import ThresholdError, Thresholds, floor_message
 router = APIRouter(tags=["thresholds"])
 
 Overrides = dict[str, Any]
-_BODY = Body(description="threshold name → value (a table such as grain_temp_max_c may give "
-                         "only some of its keys); replaces every override set here before")
-_REASON = Query(None, max_length=500, description="why the change (kept with a four-eyes request)")
+_BODY = Body(description="阈值名 → 取值（grain_temp_max_c 这类表可只给其中部分键）；"
+                         "替换此处以前设置的全部覆盖值")
+_REASON = Query(None, max_length=500, description="修改原因（随双人审批申请保存）")
 _PROVINCE = re.compile(r"^\d{2}0000$")
-_FOUR_EYES = {**write_answer(), 202: {"model": Pending, "description": "loosens: a four-eyes request"}}
+_FOUR_EYES = {**write_answer(), 202: {"model": Pending, "description": "放宽阈值：生成双人审批申请"}}
 
 
 class FloorAnswer(BaseModel):
     province: str
-    settings: dict[str, Any] = Field(description="the settings no depot of the province may loosen")
-    changes: list[ThresholdChange] = Field(description="newest first: who, when, old, new")
+    settings: dict[str, Any] = Field(description="全省粮库都不得放宽的设置")
+    changes: list[ThresholdChange] = Field(description="最新的在前：修改人、时间、原值、新值")
 
 
 def _answer(conn, depot: str, granary: str | None) -> dict:
@@ -90,28 +90,28 @@ def _put(conn, user, depot: str, granary: str | None, body: Overrides, reason: s
 
 
 @router.get("/depots/{depot}/thresholds", response_model=ThresholdsAnswer, responses=answer(),
-            summary="the depot's alarm thresholds")
+            summary="粮库的报警阈值")
 def depot_thresholds(depot: DepotRef, conn: DbConn):
     return json_answer(_answer(conn, depot["code"], None))
 
 
 @router.put("/depots/{depot}/thresholds", response_model=ThresholdsAnswer,
             responses=_FOUR_EYES,
-            summary="replace the depot-wide overrides (loosening: four eyes)")
+            summary="替换粮库级覆盖值（放宽须双人审批）")
 def put_depot_thresholds(user: WriteUser, depot: DepotRef, conn: DbConn,
                          body: Overrides = _BODY, reason: str | None = _REASON):
     return _put(conn, user, depot["code"], None, body, reason)
 
 
 @router.get("/depots/{depot}/granaries/{granary}/thresholds", response_model=ThresholdsAnswer,
-            responses=answer(), summary="a granary's thresholds")
+            responses=answer(), summary="仓房的报警阈值")
 def granary_thresholds(granary: GranaryRef, conn: DbConn):
     return json_answer(_answer(conn, granary.depot, granary.granary))
 
 
 @router.put("/depots/{depot}/granaries/{granary}/thresholds", response_model=ThresholdsAnswer,
             responses=_FOUR_EYES,
-            summary="replace the granary's overrides (over the depot's; loosening: four eyes)")
+            summary="替换仓房级覆盖值（优先于粮库级；放宽须双人审批）")
 def put_granary_thresholds(user: WriteUser, granary: GranaryRef, conn: DbConn,
                            body: Overrides = _BODY, reason: str | None = _REASON):
     return _put(conn, user, granary.depot, granary.granary, body, reason)
@@ -131,13 +131,13 @@ def _floor_answer(conn, province: str) -> dict:
 
 
 @router.get("/regions/{province}/thresholds", response_model=FloorAnswer, responses=answer(),
-            summary="a province's threshold floor: no depot of it may be looser")
+            summary="全省阈值底线：省内粮库均不得比它宽松")
 def province_thresholds(user: CurrentUser, conn: DbConn, province: str = Path(max_length=16)):
     return json_answer(_floor_answer(conn, _province_or_404(user, province)))
 
 
 @router.put("/regions/{province}/thresholds", response_model=FloorAnswer, responses=_FOUR_EYES,
-            summary="replace a province's floor (supervisors of it, admin; loosening: four eyes)")
+            summary="替换全省底线（限本省监管人员和管理员；放宽须双人审批）")
 def put_province_thresholds(user: WriteUser, conn: DbConn, province: str = Path(max_length=16),
                             body: Overrides = _BODY, reason: str | None = _REASON):
     _province_or_404(user, province)

@@ -41,7 +41,7 @@ export function detailText(detail: unknown, status: number): string {
   return `请求失败（HTTP ${status}）`;
 }
 
-export async function api<T = any>(path: string, options: { method?: string; body?: unknown } = {}): Promise<T> {
+async function request(path: string, options: { method?: string; body?: unknown } = {}): Promise<{ answer: Response; body: unknown }> {
   const headers: Record<string, string> = { Authorization: `Bearer ${session.token}` };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let answer: Response;
@@ -66,7 +66,21 @@ export async function api<T = any>(path: string, options: { method?: string; bod
     throw new ApiError(answer.status, answer.status === 404 && generic
       ? "未找到（不存在或不在您的管辖范围内）" : detailText(detail, answer.status));
   }
-  return body as T;
+  return { answer, body };
+}
+
+export async function api<T = any>(path: string, options: { method?: string; body?: unknown } = {}): Promise<T> {
+  return (await request(path, options)).body as T;
+}
+
+/** One page of a list route and the number of rows its filters match (`X-Total-Count`). */
+export interface Page<T> { rows: T[]; total: number }
+
+export async function apiPage<T = any>(path: string): Promise<Page<T>> {
+  const { answer, body } = await request(path);
+  const rows = body as T[];
+  const total = Number(answer.headers.get("X-Total-Count"));
+  return { rows, total: Number.isFinite(total) && answer.headers.has("X-Total-Count") ? total : rows.length };
 }
 
 /** Same as `api`, but a missing route (404 with no such path) is `null`: a page can say "not available". */

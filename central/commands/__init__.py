@@ -1,0 +1,1 @@
+"""Commands to the depots' edge agents as central remembers them (issued, answered)."""
