@@ -46,26 +46,28 @@ def bytes_sent_to(port: int) -> int:
     return sum(int(n) for n in re.findall(r"bytes_sent:(\d+)", out))
 
 
-def fragment_codec(playlist: str) -> str:
-    """codec/profile of the newest HLS fragment, as FFprobe reads it."""
-    text = urllib.request.urlopen(playlist, timeout=5).read().decode()
+def fragment_codec(playlist: str, token: str) -> str:
+    """codec/profile of the newest HLS fragment, as FFprobe reads it (the media server hands
+    HLS only to an entitled user: the site's token)."""
+    auth = {"Authorization": f"Bearer {token}"}
+    text = urllib.request.urlopen(urllib.request.Request(playlist, headers=auth), timeout=5).read().decode()
     name = [ln for ln in text.splitlines() if ln.endswith(".ts")][-1]
     with tempfile.NamedTemporaryFile(suffix=".ts") as seg:
-        seg.write(urllib.request.urlopen(playlist.rsplit("/", 1)[0] + "/" + name, timeout=5).read())
+        seg.write(urllib.request.urlopen(urllib.request.Request(playlist.rsplit("/", 1)[0] + "/" + name,
+                                                                headers=auth), timeout=5).read())
         seg.flush()
         return subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
                                "stream=codec_name,profile,width,height", "-of", "csv=p=0", seg.name],
                               capture_output=True, text=True, timeout=20).stdout.strip().splitlines()[0]
 
 
-def gone(playlist: str, timeout: float = 40.0) -> None:
+def gone(playlist: Path, timeout: float = 40.0) -> None:
     """Wait until the media server has cleaned up the ended stream's playlist: until then a new
-    press would first replay its last fragments, and the next round would time a stale frame."""
+    press would first replay its last fragments, and the next round would time a stale frame.
+    Read from the HLS folder: over HTTP an ended stream is refused (403) before it is gone."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        try:
-            urllib.request.urlopen(playlist, timeout=2).close()
-        except urllib.error.HTTPError:
+        if not playlist.exists():
             return
         time.sleep(0.5)
     raise TimeoutError(f"{playlist} is still there after {timeout:.0f} s")
@@ -120,13 +122,13 @@ def main() -> int:
                     rounds.append(timed_round(page))
                     if i < args.rounds - 1:
                         stop(page)  # DELETE …/live: the relay ends, the next press gets a new key
-                        gone(site.media.playlist_url(f"{site.depot}_{CAMERA}"))
+                        gone(site.media.run_dir / "hls" / f"{site.depot}.{CAMERA}" / "index.m3u8")
                 relay = site.service.relays.streams[CAMERA]
                 proc = psutil.Process(relay.proc.pid)
                 sent0, cpu0, t0 = bytes_sent_to(site.media.rtmp_port), proc.cpu_times(), time.monotonic()
                 time.sleep(args.seconds)
                 sent1, cpu1, t1 = bytes_sent_to(site.media.rtmp_port), proc.cpu_times(), time.monotonic()
-                codec = fragment_codec(site.media.playlist_url(f"{site.depot}_{CAMERA}"))
+                codec = fragment_codec(site.media.playlist_url(f"{site.depot}.{CAMERA}"), site.token)
                 copy = relay.proc.args[relay.proc.args.index("-c") + 1] == "copy"
             finally:
                 browser.close()

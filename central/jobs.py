@@ -5,7 +5,8 @@
 - `mark_offline`: a depot whose last message is older than `offline_after_s`
   (expected scan interval x offline_after_scans) becomes 'offline'.
 - `apply_retention`: plain PostgreSQL deletes raw readings past `raw_retention_days`
-  (TimescaleDB drops chunks by policy); dead letters past `dead_letter_retention_days`.
+  (TimescaleDB drops chunks by policy); dead letters past `dead_letter_retention_days`;
+  commands to the edge past `commands_retention_days` (central/commands/log.py).
 
 Each job is a plain function of (connection, settings) on an autocommit connection, run
 under an advisory lock so several `serve` processes do not repeat each other's work. The
@@ -20,6 +21,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
+from central.commands import log as command_log
 from central.db.pool import connect
 from central.db.storage import recorded_path
 from central.db.storage import refresh_aggregates as refresh_views
@@ -70,6 +72,7 @@ def apply_retention(conn, settings) -> dict[str, int]:
     cur = conn.execute("DELETE FROM dead_letters WHERE received_at < now() - make_interval("
                        "days => %s)", (settings.dead_letter_retention_days,))
     out["dead_letters"] = cur.rowcount
+    out["depot_commands"] = command_log.prune(conn, settings.commands_retention_days)
     if settings.raw_retention_days and storage_path(conn) == "plain":
         for table in ("grain_readings", "air_readings"):
             cur = conn.execute(f"DELETE FROM {table} WHERE ts < now() - make_interval(days => %s)",

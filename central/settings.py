@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from central.cameras.hls_base import DEFAULT as DEFAULT_HLS_BASE
+from central.cameras.hls_base import checked_base
+from central.cameras.live_keys import media_clients
 from common.mqtt_client import BrokerUrl, parse_broker_url
 
 ENV_PREFIX = "GRAINLINK_"
@@ -101,6 +104,8 @@ class Settings(BaseModel):
     raw_retention_days: int | None = Field(None, ge=1)
     aggregate_refresh_window_days: int = Field(30, ge=1)
     dead_letter_retention_days: int = Field(90, ge=1)
+    # depot_commands rows (commands to the edge and their results) kept this long
+    commands_retention_days: int = Field(90, ge=1)
     day_timezone: str = "Asia/Shanghai"   # where the daily aggregates' days start
 
     # --- jobs ---
@@ -118,6 +123,15 @@ class Settings(BaseModel):
     # which has no settings object, reads the same environment) ---
     stills_dir: str | None = None
     stills_retention_days: int | None = Field(None, ge=1)
+
+    # --- live view: where the pages find the HLS playlists (a path on the pages' own origin,
+    # or the media server's absolute URL, whose origin the pages' CSP then allows), and how
+    # long a one-time publish key is good for: a little longer than the edge's live.duration
+    # (5 min), so that the edge, not the media server, ends a stream on time
+    live_hls_base: str = DEFAULT_HLS_BASE
+    live_key_ttl_s: float = Field(330.0, gt=0, le=86400)
+    # who may ask central whether a publisher may stream: the media server's addresses
+    live_hook_clients: str = "127.0.0.1/32,::1/128"
 
     # --- reserve accounts ---
     shelf_life_warning_days: int = Field(30, ge=0, le=3650)
@@ -153,6 +167,17 @@ class Settings(BaseModel):
         if urlparse(v).scheme not in ("postgresql", "postgres"):
             raise ValueError("must be a postgresql:// URL")
         return v
+
+    @field_validator("live_hls_base")
+    @classmethod
+    def _usable_hls_base(cls, value: str) -> str:
+        return checked_base(value)
+
+    @field_validator("live_hook_clients")
+    @classmethod
+    def _hook_clients_are_networks(cls, value: str) -> str:
+        media_clients(value)
+        return value
 
     @field_validator("day_timezone")
     @classmethod

@@ -10,7 +10,7 @@ from central.users import JOB_ROLES, ROLES
 
 def register_user(subparsers) -> None:
     """Add the `user` subcommand group to central's subparsers."""
-    user = subparsers.add_parser("user", help="API 用户、岗位角色与令牌：add、grant、revoke、list",
+    user = subparsers.add_parser("user", help="API 用户、岗位角色与令牌：add、grant、revoke、list、history",
                                  description="API 用户及其访问令牌（库里只存令牌的散列）。")
     user.add_argument("--settings", metavar="FILE", help="设置文件（YAML）")
     user.set_defaults(func=lambda _a: (user.print_help(), 2)[1])
@@ -40,6 +40,10 @@ def register_user(subparsers) -> None:
     revoke.add_argument("name")
     revoke.add_argument("--role", type=_one_role, metavar="ROLE", help="只撤销这个岗位角色")
     revoke.set_defaults(func=_revoke)
+
+    history = actions.add_parser("history", help="列出用户岗位角色的每一次授予与撤销（谁的、何时）")
+    history.add_argument("name")
+    history.set_defaults(func=_history)
 
 
 def _role_list(text: str) -> str:
@@ -116,6 +120,24 @@ def _revoke(args: argparse.Namespace) -> int:
             return 0
         revoke_user(conn, args.name)
         print(f"用户 {args.name}：令牌已吊销", file=sys.stderr)
+        return 0
+
+    return _run(args, action)
+
+
+CHANGE_NAMES = {"grant": "授予", "revoke": "撤销"}
+
+
+def _history(args: argparse.Namespace) -> int:
+    from central.users import role_history
+
+    def action(conn) -> int:
+        changes = role_history(conn, args.name)
+        if not changes:
+            print(f"用户 {args.name} 没有岗位角色记录", file=sys.stderr)
+            return 1
+        for change, role, scope, at in changes:
+            print(f"{at:%Y-%m-%dT%H:%M:%SZ}\t{CHANGE_NAMES.get(change, change)}\t{role}\t{scope}")
         return 0
 
     return _run(args, action)

@@ -127,14 +127,16 @@ def add_user(conn, name: str, role: str, scope: str, can_write: bool = True) -> 
     job_roles = job_roles if can_write else ()
     token = new_token()
     row = conn.execute(
-        """INSERT INTO users (name, role, scope, can_write, token_sha256)
-           VALUES (%s, %s, %s, %s, %s)
+        # write access is holding a job role (none for a read-only user), not a column: the
+        # old users.can_write is dropped by migration 0085
+        """INSERT INTO users (name, role, scope, token_sha256)
+           VALUES (%s, %s, %s, %s)
            ON CONFLICT (name) DO UPDATE
-             SET role = EXCLUDED.role, scope = EXCLUDED.scope, can_write = EXCLUDED.can_write,
+             SET role = EXCLUDED.role, scope = EXCLUDED.scope,
                  token_sha256 = EXCLUDED.token_sha256, created_at = now(), revoked_at = NULL
              WHERE users.revoked_at IS NOT NULL
            RETURNING name""",
-        (name, kind, scope, can_write, hash_token(token)),
+        (name, kind, scope, hash_token(token)),
     ).fetchone()
     if row is None:
         raise UserError(f"用户 {name!r} 已存在（先吊销，才能重新签发令牌）")

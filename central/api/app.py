@@ -15,6 +15,7 @@ from central.api.input_guard import InputGuard
 from central.api.openapi_zh import install as install_chinese_openapi
 from central.api.request_metrics import RequestMetrics
 from central.api.security_headers import SecurityHeaders
+from central.cameras.live_keys import media_clients
 
 API_PREFIX = "/api/v1"
 
@@ -50,11 +51,13 @@ def create_app(settings, routes: Sequence[tuple[str, APIRouter]], *,
         redoc_url=None,
     )
     app.state.settings = settings
+    # the media server's addresses, parsed once (routes/live_hooks.py asks on every publish check)
+    app.state.live_hook_clients = media_clients(settings.live_hook_clients)
     app.state.pool = pool
     app.state.advice = AdviceSource(advisors)
     install_error_handlers(app)
     app.add_middleware(InputGuard)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hls_base=getattr(settings, "live_hls_base", None))
     app.add_middleware(RequestMetrics)
     app.include_router(system.router)
     for prefix, router in routes:

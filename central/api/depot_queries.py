@@ -13,12 +13,20 @@ from central.api.listing import (
     like_pattern,
     named_scope,
     page_sql,
-    region_prefix,
     split_total,
 )
+from central.region_codes import code_prefix
 
 REGION_CODE = "coalesce(d.county, d.city, d.province)"
 DEPOT_STATES = ("online", "offline", "unknown")
+
+# What the overview counts as an alarm (its `open_alarms` and `regions[].alarms` alike): an
+# open one, active or acknowledged, as the alarms contract's `state=open` filter. Written as
+# "not cleared" (the only other state) so it matches the partial index alarms_open_depot_idx.
+OPEN_ALARM = "a.state <> 'cleared'"
+# GET /depots' `active_alarms` (contract: the field's name) and its `alarmed` filter: the alarms
+# nobody has acknowledged yet, state 'active' only.
+ACTIVE_ALARM = "a.state = 'active'"
 
 # Sort names a client may use → SQL over the row set `s` below (whitelist, see listing.py).
 DEPOT_SORTS = {"depot": "s.depot", "name": "s.name", "region": "s.region", "state": "s.state",
@@ -32,7 +40,7 @@ class DepotFilter:
     q: str | None = None          # code or name contains
     state: str | None = None      # online | offline | unknown (as the API reports it)
     region: str | None = None     # a region code: the depots inside it
-    alarmed: bool | None = None   # True: only depots with active alarms
+    alarmed: bool | None = None   # True: only depots with active (unacknowledged) alarms
 
 
 def _state_sql() -> str:
@@ -51,20 +59,25 @@ def _depot_where(scope_where: str, flt: DepotFilter, params: dict) -> str:
         params["q"] = like_pattern(flt.q)
     if flt.region:
         where.append(f"left({REGION_CODE}, %(rlen)s) = %(rprefix)s")
-        prefix = region_prefix(flt.region)
+        prefix = code_prefix(flt.region)
         params.update(rlen=len(prefix), rprefix=prefix)
     return " AND ".join(where)
 
 
-def _depot_rows_sql(scope_where: str, flt: DepotFilter, params: dict) -> str:
-    """The scoped, filtered depot rows as `s` (a CTE body); fills `params`."""
+def _depot_rows_sql(scope_where: str, flt: DepotFilter, params: dict, *,
+                    with_open: bool = False) -> str:
+    """The scoped, filtered depot rows as `s` (a CTE body); fills `params`. `with_open` adds
+    the depot's open alarms (`open_alarms`, the overview's count)."""
+    open_col = (f""",
+               (SELECT count(*) FROM alarms a WHERE a.depot = d.code AND {OPEN_ALARM})
+                   AS open_alarms""" if with_open else "")
     return f"""
         SELECT d.code AS depot, d.name, {REGION_CODE} AS region, {_state_sql()} AS state,
                d.last_seen,
                (SELECT count(*) FROM granaries g WHERE g.depot = d.code AND g.active)
                    AS granaries,
-               (SELECT count(*) FROM alarms a WHERE a.depot = d.code AND a.state = 'active')
-                   AS active_alarms
+               (SELECT count(*) FROM alarms a WHERE a.depot = d.code AND {ACTIVE_ALARM})
+                   AS active_alarms{open_col}
         FROM depots d WHERE {_depot_where(scope_where, flt, params)}"""
 
 
@@ -107,10 +120,11 @@ def child_region_sql(base: str | None) -> str:
 def overview(conn, scope_where: str, scope_params: list, offline_after_s: float,
              region: str | None, base: str | None) -> dict:
     """The overview's figures for the depots in scope (inside `region` when given): depots by
-    state, open alarms by severity, and per region one level below `base`."""
+    state, open alarms (OPEN_ALARM) by severity, and per region one level below `base` with
+    its open alarms."""
     scope, params = named_scope(scope_where, scope_params)
     params["offline_s"] = offline_after_s
-    rows_sql = _depot_rows_sql(scope, DepotFilter(region=region), params)
+    rows_sql = _depot_rows_sql(scope, DepotFilter(region=region), params, with_open=True)
     child = child_region_sql(base)
     cur = conn.cursor(row_factory=dict_row)
     regions = cur.execute(
@@ -120,11 +134,11 @@ def overview(conn, scope_where: str, scope_params: list, offline_after_s: float,
                    count(*) FILTER (WHERE s.state = 'online') AS online,
                    count(*) FILTER (WHERE s.state = 'offline') AS offline,
                    count(*) FILTER (WHERE s.state NOT IN ('online', 'offline')) AS unknown,
-                   coalesce(sum(s.active_alarms), 0)::int AS alarms
+                   coalesce(sum(s.open_alarms), 0)::int AS alarms
             FROM s GROUP BY 1 ORDER BY 1""", params).fetchall()
     severity = dict(conn.execute(
         f"""SELECT a.severity, count(*) FROM alarms a JOIN depots d ON d.code = a.depot
-            WHERE a.state <> 'cleared' AND {_depot_where(scope, DepotFilter(region=region), params)}
+            WHERE {OPEN_ALARM} AND {_depot_where(scope, DepotFilter(region=region), params)}
             GROUP BY 1""", params).fetchall())
     by_state = {k: sum(r[k] for r in regions) for k in ("online", "offline", "unknown")}
     return {"depots": sum(r["depots"] for r in regions), "by_state": by_state,

@@ -58,16 +58,6 @@ def like_pattern(q: str) -> str:
     return f"%{escaped}%"
 
 
-def region_prefix(code: str) -> str:
-    """The prefix every code inside a region shares: 430000 → 43, 430100 → 4301, 430102 →
-    430102 (GB/T 2260: trailing 00 pairs are the levels below)."""
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
-
-
 def page_sql(limit: int | None, offset: int, params: dict) -> str:
     """LIMIT/OFFSET text with named parameters put in `params`; no LIMIT when the client
     asked for none (the unpaged answer of before)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from psycopg.rows import dict_row
 
 from central.api.listing import Order, like_pattern, split_total
-from central.lots.stock import LOT_COLUMNS
+from central.lots.stock import LOT_COLUMNS, LOTS_FROM, lot_conditions, lot_rows_out
 
 # Sort name → SQL. The tie-breakers repeat the old ORDER BY, so the default sort is the old order.
 LOT_SORTS = {"depot": "l.depot", "granary": "l.granary", "lot": "l.lot", "variety": "l.variety",
@@ -64,21 +64,12 @@ def text_filter(q: str | None, columns: tuple[str, ...], cond: list[str], args: 
 
 def lot_page(conn, scope_where: str, scope_params: list, filters: dict, q: str | None,
              order: Order, limit: int, offset: int) -> tuple[list[dict], int]:
-    cond, args = [scope_where], list(scope_params)
-    equal_filters(((f"l.{k}", filters.get(k)) for k in
-                   ("depot", "granary", "variety", "category", "harvest_year")), cond, args)
-    if filters.get("state") == "open":
-        cond.append("l.settled_at IS NULL")
-    elif filters.get("state") == "settled":
-        cond.append("l.settled_at IS NOT NULL")
+    # the filters and columns are GET /lots' of before: central/lots/stock.py's, one copy
+    cond, args = lot_conditions(scope_where, scope_params, filters)
     text_filter(q, ("l.lot", "l.depot", "d.name"), cond, args)
-    rows, total = paged(conn, LOT_COLUMNS,
-                        "lots l JOIN depots d ON d.code = l.depot LEFT JOIN lot_book b ON b.lot = l.lot"
-                        f" WHERE {' AND '.join(cond)}", args, order, limit, offset)
-    for r in rows:
-        if r["production_date"] is not None:
-            r["production_date"] = r["production_date"].isoformat()
-    return rows, total
+    rows, total = paged(conn, LOT_COLUMNS, f"{LOTS_FROM} WHERE {' AND '.join(cond)}", args,
+                        order, limit, offset)
+    return lot_rows_out(rows), total
 
 
 def batch_page(conn, scope_where: str, scope_params: list, state: str | None, depot: str | None,

@@ -4,7 +4,7 @@ own scripts, shows its pages in no frame of another site, and never guesses a ty
 Styles may be inline (the printable reports and the component library set them); scripts
 may not. Images, video and workers may come from `blob:`/`data:` URLs the pages make
 themselves (camera stills, HLS video, chart exports). Live view's playlists and fragments come
-from the page's own origin, or from the media server's when GRAINLINK_LIVE_HLS_BASE names
+from the page's own origin, or from the media server's when the `live_hls_base` setting names
 another host (central/cameras/hls_base.py): only then is that one origin added to connect-src
 (hls.js and the player fetch them) and media-src (a browser's own HLS, Safari's)."""
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central.cameras.hls_base import hls_base, hls_origin
+from central.cameras.hls_base import hls_origin
 
 
 def content_security_policy(video_origin: str | None = None) -> str:
@@ -49,12 +49,11 @@ HEADERS = security_headers()  # with live video on the pages' own origin (the de
 
 class SecurityHeaders:
     """ASGI middleware adding the security headers to every HTTP answer that does not set them
-    itself. The live-video origin is read once, when the app starts (Starlette builds its
-    middleware then), so an unusable GRAINLINK_LIVE_HLS_BASE stops the start with its reason."""
+    itself; `hls_base` is the `live_hls_base` setting (checked when the settings load)."""
 
-    def __init__(self, app: ASGIApp, environ: dict[str, str] | None = None) -> None:
+    def __init__(self, app: ASGIApp, hls_base: str | None = None) -> None:
         self.app = app
-        self.headers = security_headers(hls_origin(hls_base(environ)))
+        self.headers = security_headers(hls_origin(hls_base) if hls_base else None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,4 +1,5 @@
-"""Where the pages find live view's HLS playlists: GRAINLINK_LIVE_HLS_BASE.
+"""Where the pages find live view's HLS playlists: the `live_hls_base` setting
+(GRAINLINK_LIVE_HLS_BASE).
 
 Unset, it is `/hls` on the page's own origin: the media server's nginx serves /hls/ and passes
 every other path to central (deploy/media/nginx-live.conf.template), so pages and video share
@@ -10,7 +11,6 @@ the base is checked here strictly: its origin is written into a security header.
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import quote, urlsplit
 
@@ -23,9 +23,10 @@ _NETLOC = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-
 _PATH = re.compile(r"^[A-Za-z0-9/._~%-]*$")
 
 
-def hls_base(environ: dict[str, str] | None = None) -> str:
-    """The configured base without its trailing slash; ValueError (Chinese) when unusable."""
-    raw = ((os.environ if environ is None else environ).get(ENV) or DEFAULT).strip()
+def checked_base(value: str | None) -> str:
+    """A configured base without its trailing slash (empty: the default); ValueError (Chinese)
+    when unusable."""
+    raw = (value or DEFAULT).strip()
     hls_origin(raw)  # validates
     return raw.rstrip("/")
 
@@ -52,5 +53,5 @@ def hls_origin(base: str) -> str | None:
 
 
 def playlist_url(base: str, depot: str, camera: str) -> str:
-    """The playlist of one camera's stream (`<depot>_<camera>`, the edge's live_name())."""
-    return f"{base.rstrip('/')}/{quote(depot)}_{quote(camera)}/index.m3u8"
+    """The playlist of one camera's stream (`<depot>.<camera>`, the edge's live_name())."""
+    return f"{base.rstrip('/')}/{quote(depot)}.{quote(camera)}/index.m3u8"

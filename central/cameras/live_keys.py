@@ -1,6 +1,8 @@
 """One-time publish keys of live view (issue 18).
 
-`live_start` (central/api/routes/cameras.py) issues a key for one stream, `<depot>_<camera>`,
+`live_start` (central/api/routes/cameras.py) issues a key for one stream, `<depot>.<camera>`
+(codes are letters, digits, `_` and `-`, so the dot cannot be part of either: `A_B`+`C` and
+`A`+`B_C` are different streams),
 and sends it to the depot's edge in the command; the edge publishes to `<url>/<stream>?key=…`.
 nginx's RTMP module asks central before it accepts the publisher (`on_publish`), every few
 seconds while it publishes (`on_update`) and when it stops (`on_publish_done`); the answers
@@ -18,21 +20,34 @@ asked for it, for the time central allows:
 
 from __future__ import annotations
 
-import os
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-# The edge ends a stream after its depot's live.duration (5 min by default); central allows a
-# key a little longer so that the edge, not the media server, ends a stream on time.
-DEFAULT_TTL_S = 330.0
-TTL_ENV = "GRAINLINK_LIVE_KEY_TTL_S"
+import psycopg
 
 CALLS = ("publish", "update_publish", "publish_done")  # nginx RTMP's `call` values
 
 
+SEPARATOR = "."  # in no depot or camera code (protocols/mqtt/topics.py CODE_PATTERN)
+
+
+def stream_name(depot: str, camera: str) -> str:
+    """The media server's name of one camera's stream (the edge's live_name() is the same)."""
+    return f"{depot}{SEPARATOR}{camera}"
+
+
+def stream_parts(stream: str) -> tuple[str, str] | None:
+    """(depot, camera) of a stream name, None when it is not one."""
+    depot, dot, camera = stream.partition(SEPARATOR)
+    return (depot, camera) if dot and depot and camera and SEPARATOR not in camera else None
+
+
 @dataclass(frozen=True)
 class Session:
+    depot: str
+    camera: str
     stream: str
     key: str
     expires_at: datetime
@@ -40,16 +55,16 @@ class Session:
     ended_at: datetime | None = None
 
 
-def key_ttl(environ: dict[str, str] | None = None) -> timedelta:
-    """How long a key is good for (GRAINLINK_LIVE_KEY_TTL_S, seconds)."""
-    raw = (os.environ if environ is None else environ).get(TTL_ENV, "")
+def media_clients(raw: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of the `live_hook_clients` setting (the media server's addresses, comma
+    separated); ValueError (Chinese) on a part that is no address or network, or none at all."""
     try:
-        seconds = float(raw) if raw else DEFAULT_TTL_S
-    except ValueError:
-        raise ValueError(f"{TTL_ENV}：须为秒数，收到 {raw!r}") from None
-    if not 0 < seconds <= 24 * 3600:
-        raise ValueError(f"{TTL_ENV}：须在 0 到 86400 秒之间，收到 {raw!r}")
-    return timedelta(seconds=seconds)
+        nets = [ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ValueError(f"须为以逗号分隔的地址或网段（如 127.0.0.1/32,10.0.0.0/24）：{exc}") from None
+    if not nets:
+        raise ValueError("至少写一个地址或网段")
+    return nets
 
 
 def new_key() -> str:
@@ -67,7 +82,7 @@ def verdict(call: str, stream: str, key: str | None, session: Session | None, no
         return f"视频流 {stream} 推流未带密钥"
     if session is None:
         return f"视频流 {stream} 的推流密钥无效"
-    if session.stream != stream:
+    if session.stream != stream or stream_parts(stream) != (session.depot, session.camera):
         return f"推流密钥不属于视频流 {stream}"
     if session.ended_at is not None:
         return f"视频流 {stream} 的推流密钥已用过"
@@ -82,33 +97,59 @@ def verdict(call: str, stream: str, key: str | None, session: Session | None, no
 
 # --- the database --------------------------------------------------------------------------
 
-_COLUMNS = "stream, key, expires_at, published_at, ended_at"
+_COLUMNS = "depot, camera, stream, key, expires_at, published_at, ended_at"
 
 
-def issue(conn, depot: str, camera: str, stream: str, now: datetime, ttl: timedelta) -> str:
-    """The stream's key: the running session's, renewed, or a new one."""
+def issue(conn, depot: str, camera: str, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
+    """The stream's key and its end: the running session's, renewed, or a new one. Two
+    live_start at once: a transaction lock on the stream's name makes the second wait and then
+    renew the session the first one made (without it the second would withdraw the first's
+    fresh key and make its own); the unique index of open sessions (migration 0059) is the
+    database's own guard behind it, and a caller it turns away tries again."""
+    for _ in range(3):
+        try:
+            return _issue_once(conn, depot, camera, now, ttl)
+        except psycopg.errors.UniqueViolation:
+            continue
+    raise RuntimeError(f"视频流 {stream_name(depot, camera)} 的推流密钥无法签发（并发冲突）")
+
+
+def _issue_once(conn, depot: str, camera: str, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
+    stream = stream_name(depot, camera)
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 18))", ("live:" + stream,))
         row = conn.execute(
-            "SELECT id, key FROM live_sessions WHERE stream = %s AND ended_at IS NULL AND expires_at > %s"
-            " ORDER BY issued_at DESC LIMIT 1 FOR UPDATE", (stream, now)).fetchone()
+            "SELECT id, key FROM live_sessions WHERE stream = %s AND depot = %s AND camera = %s"
+            " AND ended_at IS NULL AND expires_at > %s ORDER BY issued_at DESC LIMIT 1 FOR UPDATE",
+            (stream, depot, camera, now)).fetchone()
         if row is not None:
             conn.execute("UPDATE live_sessions SET expires_at = %s WHERE id = %s", (now + ttl, row[0]))
-            return row[1]
+            return row[1], now + ttl
         # a stream has one key at a time: an older one still unused is withdrawn
         conn.execute("UPDATE live_sessions SET ended_at = %s, ended_why = 'replaced'"
                      " WHERE stream = %s AND ended_at IS NULL", (now, stream))
         key = new_key()
         conn.execute("INSERT INTO live_sessions (depot, camera, stream, key, issued_at, expires_at)"
                      " VALUES (%s, %s, %s, %s, %s, %s)", (depot, camera, stream, key, now, now + ttl))
-        return key
+        return key, now + ttl
 
 
-def end_stream(conn, stream: str, now: datetime, why: str) -> int:
+def end_stream(conn, depot: str, camera: str, now: datetime, why: str) -> int:
     """End the stream's session (live_stop): its key is good no more; the next on_update
     stops a publisher that is still on."""
     with conn.transaction():
         return conn.execute("UPDATE live_sessions SET ended_at = %s, ended_why = %s"
-                            " WHERE stream = %s AND ended_at IS NULL", (now, why, stream)).rowcount
+                            " WHERE stream = %s AND depot = %s AND camera = %s AND ended_at IS NULL",
+                            (now, why, stream_name(depot, camera), depot, camera)).rowcount
+
+
+def viewable(conn, depot: str, camera: str, now: datetime) -> bool:
+    """Whether the stream has a session that is on (issued, not ended, not expired): only then
+    does the media server hand its HLS to a viewer (routes/live_hooks.py)."""
+    return conn.execute(
+        "SELECT 1 FROM live_sessions WHERE stream = %s AND depot = %s AND camera = %s"
+        " AND ended_at IS NULL AND expires_at > %s LIMIT 1",
+        (stream_name(depot, camera), depot, camera, now)).fetchone() is not None
 
 
 def check(conn, call: str, stream: str, key: str | None, now: datetime) -> str | None:
@@ -118,7 +159,7 @@ def check(conn, call: str, stream: str, key: str | None, now: datetime) -> str |
                            (key or "",)).fetchone()
         session = Session(*row) if row is not None else None
         refusal = verdict(call, stream, key, session, now)
-        if session is None or session.stream != stream:
+        if session is None or session.stream != stream or stream_parts(stream) != (session.depot, session.camera):
             return refusal
         if call == "publish" and refusal is None:
             conn.execute("UPDATE live_sessions SET published_at = %s WHERE key = %s", (now, key))

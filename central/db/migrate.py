@@ -99,8 +99,11 @@ def _run(conn, sql: str, what: str) -> None:
         raise MigrationError(f"{what}：{str(exc).strip()}") from exc
 
 
-def _apply_files(conn, migrations: list[Migration], applied: dict, path: str) -> list[str]:
-    done = []
+def _apply_files(conn, migrations: list[Migration], applied: dict,
+                 path: str) -> tuple[list[str], bool]:
+    """(what was applied, whether a TimescaleDB conversion ran: the storage step then runs
+    again even when its statements did not change)."""
+    done, converted = [], False
     for m in migrations:
         if m.version in applied:
             if applied[m.version][1] != m.checksum:
@@ -113,6 +116,7 @@ def _apply_files(conn, migrations: list[Migration], applied: dict, path: str) ->
         if before:
             _run_each_autocommit(conn, before, f"迁移 {m.version:04d}（TimescaleDB 转换）")
             done.append(f"{m.version:04d}_{m.name}: TimescaleDB conversion")
+            converted = True
         with conn.transaction():
             _run(conn, m.sql, f"迁移 {m.version:04d}_{m.name}.sql")
             conn.execute(
@@ -120,7 +124,7 @@ def _apply_files(conn, migrations: list[Migration], applied: dict, path: str) ->
                 (m.version, m.name, m.checksum),
             )
         done.append(f"{m.version:04d}_{m.name}")
-    return done
+    return done, converted
 
 
 def _chosen_path(conn, settings, applied: dict) -> str:
@@ -197,8 +201,7 @@ def _migrate_locked(conn, migrations: list[Migration], settings) -> list[str]:
         applied = _applied(conn)
         # Decided first, so that timescale=on on a server that cannot offer it changes nothing.
         path = _chosen_path(conn, settings, applied)
-        done = _apply_files(conn, migrations, applied, path)
-        converted = any(item.endswith("TimescaleDB conversion") for item in done)
+        done, converted = _apply_files(conn, migrations, applied, path)
         done += _apply_storage(conn, path, settings, _applied(conn), force=converted)
         for item in done:
             log.info("已应用 %s", item)

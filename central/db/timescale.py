@@ -183,9 +183,11 @@ DECLARE
     agg text;
 BEGIN
     {_NOT_CONVERTIBLE}
-    -- the policy must not compress a chunk between its conversion steps (the storage step
-    -- adds it back)
+    -- Paused until the storage step adds them back: compression must not compress a chunk
+    -- between its conversion steps, and retention must not drop chunks after `since` is
+    -- recorded (their buckets would be lost from the rebuilt aggregates).
     PERFORM remove_compression_policy('grain_readings', if_exists => TRUE);
+    PERFORM remove_retention_policy('grain_readings', if_exists => TRUE);
     {_SET_NO_SPARSE_INDEX}
     SELECT min(range_start) INTO since FROM timescaledb_information.chunks
         WHERE hypertable_schema = current_schema() AND hypertable_name = 'grain_readings';
@@ -198,34 +200,76 @@ BEGIN
         EXECUTE format('DROP MATERIALIZED VIEW %I', agg);
     END LOOP;
     ALTER TABLE grain_readings ADD COLUMN IF NOT EXISTS temp_x100 smallint;
+    -- Dropped before the chunks are recompressed, so that none of them carries it again.
+    ALTER TABLE grain_readings DROP COLUMN IF EXISTS received_at;
 END
 $$"""
     # One transaction per chunk (COMMIT in a top-level DO block): at most one chunk is ever
-    # decompressed, and an interrupted run resumes where it stopped (temp_x100 IS NULL).
+    # decompressed, and an interrupted run resumes where it stopped (temp_c IS NOT NULL).
+    # temp_c is emptied as it is copied: a compressed batch of NULLs costs next to nothing,
+    # so the recompressed history carries only temp_x100 (the column itself can only go once
+    # every chunk is done, in `finish`). A chunk gone since the list was read (retention
+    # that was already running) is skipped: the LOCK finds it missing, also after a wait.
     convert = f"""DO $$
 DECLARE
     c record;
+    compressed boolean;
 BEGIN
     {_NOT_CONVERTIBLE}
-    FOR c IN SELECT format('%I.%I', chunk_schema, chunk_name)::regclass AS chunk, is_compressed
+    FOR c IN SELECT chunk_schema, chunk_name
              FROM timescaledb_information.chunks
              WHERE hypertable_schema = current_schema() AND hypertable_name = 'grain_readings'
              ORDER BY range_start LOOP
-        IF c.is_compressed THEN
-            PERFORM decompress_chunk(c.chunk, if_compressed => TRUE);
+        BEGIN
+            EXECUTE format('LOCK TABLE %I.%I IN SHARE UPDATE EXCLUSIVE MODE',
+                           c.chunk_schema, c.chunk_name);
+        EXCEPTION WHEN undefined_table THEN
+            CONTINUE;
+        END;
+        SELECT is_compressed INTO compressed FROM timescaledb_information.chunks
+            WHERE chunk_schema = c.chunk_schema AND chunk_name = c.chunk_name;
+        IF compressed THEN
+            PERFORM decompress_chunk(format('%I.%I', c.chunk_schema, c.chunk_name)::regclass,
+                                     if_compressed => TRUE);
         END IF;
-        EXECUTE format('UPDATE %s SET temp_x100 = round(temp_c::numeric * 100)::smallint '
-                       'WHERE temp_c IS NOT NULL AND temp_x100 IS NULL', c.chunk);
-        IF c.is_compressed THEN
-            PERFORM compress_chunk(c.chunk, if_not_compressed => TRUE);
+        EXECUTE format('UPDATE %I.%I SET temp_x100 = round(temp_c::numeric * 100)::smallint, '
+                       'temp_c = NULL WHERE temp_c IS NOT NULL', c.chunk_schema, c.chunk_name);
+        IF compressed THEN
+            PERFORM compress_chunk(format('%I.%I', c.chunk_schema, c.chunk_name)::regclass,
+                                   if_not_compressed => TRUE);
         END IF;
         COMMIT;
     END LOOP;
 END
 $$"""
+    # Rolling upgrade: an ingest of the old version may have written rows with temp_c only
+    # since their chunk was converted (ingest is meant to be stopped during migrate). The
+    # lock stops further writes until temp_c is gone. Only chunks holding uncompressed rows
+    # are looked at (catalog status: 1 compressed, 8 partly): an UPDATE through the
+    # hypertable would decompress every compressed batch to test temp_c.
     finish = f"""DO $$
+DECLARE
+    ch record;
 BEGIN
     {_NOT_CONVERTIBLE}
+    LOCK TABLE grain_readings IN SHARE ROW EXCLUSIVE MODE;
+    -- (to_regclass, not the `dropped` flag that TimescaleDB 2.28 no longer has)
+    FOR ch IN SELECT to_regclass(format('%I.%I', k.schema_name, k.table_name)) AS rel,
+                     k.status & 1 <> 0 AS compressed
+              FROM _timescaledb_catalog.chunk k
+              JOIN _timescaledb_catalog.hypertable h ON h.id = k.hypertable_id
+              WHERE h.schema_name = current_schema() AND h.table_name = 'grain_readings'
+                AND (k.status & 1 = 0 OR k.status & 8 <> 0)
+                AND to_regclass(format('%I.%I', k.schema_name, k.table_name)) IS NOT NULL LOOP
+        IF ch.compressed THEN
+            PERFORM decompress_chunk(ch.rel, if_compressed => TRUE);
+        END IF;
+        EXECUTE format('UPDATE %s SET temp_x100 = round(temp_c::numeric * 100)::smallint '
+                       'WHERE temp_x100 IS NULL AND temp_c IS NOT NULL', ch.rel);
+        IF ch.compressed THEN
+            PERFORM compress_chunk(ch.rel, if_not_compressed => TRUE);
+        END IF;
+    END LOOP;
     ALTER TABLE grain_readings DROP COLUMN temp_c;
 END
 $$"""

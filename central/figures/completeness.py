@@ -8,8 +8,10 @@ the days from `LOOKBACK` before its last window end up to the last whole hour, t
 months those days fall in (`scan_month`, and per region `scan_month_region`, with the
 active granaries per region `granaries_region`), and records that end as `through`: the figures
 count what was expected up to `through`, so a job that has not run yet for the last hour
-does not read as missing data. Readings arriving later than `LOOKBACK` after the job's last
-run are counted by a recount with a wider window (`recount(conn, since=...)`).
+does not read as missing data. Readings older than that (an edge's outbox drained after a long
+outage) widen the window: each run also starts no later than the oldest reading of the
+telemetry batches received since `LOOKBACK` before its last window end (`batches.first_ts`,
+`received_at`), so late data is recounted by the next run.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ def expected_hours(granaries: int, start: datetime, end: datetime, scan_interval
     return int(granaries * (end - start).total_seconds() // max(scan_interval_s, 3600.0))
 
 
-def window(through: datetime | None, now: datetime, first_bucket: datetime | None
-           ) -> tuple[datetime, datetime] | None:
+def window(through: datetime | None, now: datetime, first_bucket: datetime | None,
+           late: datetime | None = None) -> tuple[datetime, datetime] | None:
     """The hours one run recounts: from LOOKBACK before the last run's end (or the first
-    bucket there is) to the last whole hour before now; None when there is nothing."""
+    bucket there is), or from `late` (the oldest reading received since) when that is older,
+    to the last whole hour before now; None when there is nothing."""
     end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     if through is not None:
-        start = through - LOOKBACK
+        start = through - LOOKBACK if late is None else min(through - LOOKBACK, late)
     elif first_bucket is not None:
         start = first_bucket
     else:
@@ -62,7 +65,15 @@ def recount(conn, now: datetime | None = None, *, since: datetime | None = None)
         first = None
         if through is None and since is None:
             first = conn.execute("SELECT min(bucket) FROM grain_layer_hourly").fetchone()[0]
-        span = window(since + LOOKBACK if since else through, now, first)
+        # the oldest reading of the batches received since the last window (less LOOKBACK:
+        # a batch committed while the last run read, or the plain path's aggregate refresh
+        # lag, is covered twice rather than missed)
+        late = None
+        if through is not None:
+            late = conn.execute(
+                "SELECT min(coalesce(first_ts, sent_at)) FROM batches WHERE received_at >= %s",
+                (through - LOOKBACK,)).fetchone()[0]
+        span = window(since + LOOKBACK if since else through, now, first, late)
         if span is None:
             return {"days": 0, "months": 0, "through": through}
         start, end = span

@@ -202,7 +202,7 @@ def telemetry_copy(msg: Telemetry, received_at: datetime, limits: TimeLimits = T
         tail = f"\t{batch}\t{flags}\n"
         for layer, temp in enumerate(scan.temps_c, start=1):
             if temp is not None:
-                lines.append(f"{head}{layer}\t{ts}\t{round(temp * 100)}\tf{tail}")
+                lines.append(f"{head}{layer}\t{ts}\t{hundredths(temp)}\tf{tail}")
             elif layer in faults:
                 lines.append(f"{head}{layer}\t{ts}\t\\N\tt{tail}")
     air: list[str] = []

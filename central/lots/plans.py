@@ -11,16 +11,8 @@ from decimal import Decimal
 
 from psycopg.rows import dict_row
 
+from central.region_codes import code_prefix
 from central.users import ADMIN_SCOPE, User, region_prefix
-
-
-def code_prefix(code: str) -> str:
-    """The prefix of the region codes a 6-digit code holds: 430000 → 43, 430100 → 4301."""
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
 
 
 def covers_region(user: User, code: str) -> bool:

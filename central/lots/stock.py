@@ -14,29 +14,45 @@ LOT_COLUMNS = """l.lot, l.depot, l.granary, l.cell, l.category, l.variety, l.gra
        CASE WHEN l.settled_at IS NULL THEN 'open' ELSE 'settled' END AS state"""
 
 
-def list_lots(conn, scope_where: str, params: list, *, depot: str | None = None,
-              granary: str | None = None, variety: str | None = None, category: str | None = None,
-              harvest_year: int | None = None, state: str | None = None, limit: int = 1000,
-              offset: int = 0) -> list[dict]:
+LOTS_FROM = "lots l JOIN depots d ON d.code = l.depot LEFT JOIN lot_book b ON b.lot = l.lot"
+LOT_FILTERS = ("depot", "granary", "variety", "category", "harvest_year")
+
+
+def lot_conditions(scope_where: str, params: list, filters: dict) -> tuple[list[str], list]:
+    """The WHERE conditions (and their arguments) of a lot list over LOTS_FROM: the scope, the
+    LOT_FILTERS given, and `state` open|settled. GET /lots (central/api/reserve_lists.py) adds
+    its text search and paging to these."""
     cond, args = [scope_where], list(params)
-    for column, value in (("l.depot", depot), ("l.granary", granary), ("l.variety", variety),
-                          ("l.category", category), ("l.harvest_year", harvest_year)):
-        if value is not None:
-            cond.append(f"{column} = %s")
-            args.append(value)
-    if state == "open":
+    for key in LOT_FILTERS:
+        if filters.get(key) is not None:
+            cond.append(f"l.{key} = %s")
+            args.append(filters[key])
+    if filters.get("state") == "open":
         cond.append("l.settled_at IS NULL")
-    elif state == "settled":
+    elif filters.get("state") == "settled":
         cond.append("l.settled_at IS NOT NULL")
-    rows = conn.cursor(row_factory=dict_row).execute(
-        f"""SELECT {LOT_COLUMNS}
-            FROM lots l JOIN depots d ON d.code = l.depot LEFT JOIN lot_book b ON b.lot = l.lot
-            WHERE {' AND '.join(cond)} ORDER BY l.depot, l.granary, l.lot LIMIT %s OFFSET %s""",
-        [*args, limit, offset]).fetchall()
+    return cond, args
+
+
+def lot_rows_out(rows: list[dict]) -> list[dict]:
+    """Rows of LOT_COLUMNS as answered: the production date as ISO text."""
     for r in rows:
         if r["production_date"] is not None:
             r["production_date"] = r["production_date"].isoformat()
     return rows
+
+
+def list_lots(conn, scope_where: str, params: list, *, depot: str | None = None,
+              granary: str | None = None, variety: str | None = None, category: str | None = None,
+              harvest_year: int | None = None, state: str | None = None, limit: int = 1000,
+              offset: int = 0) -> list[dict]:
+    cond, args = lot_conditions(scope_where, params, {
+        "depot": depot, "granary": granary, "variety": variety, "category": category,
+        "harvest_year": harvest_year, "state": state})
+    return lot_rows_out(conn.cursor(row_factory=dict_row).execute(
+        f"""SELECT {LOT_COLUMNS} FROM {LOTS_FROM}
+            WHERE {' AND '.join(cond)} ORDER BY l.depot, l.granary, l.lot LIMIT %s OFFSET %s""",
+        [*args, limit, offset]).fetchall())
 
 
 _LAST_COUNTS = """

@@ -12,7 +12,6 @@ depot's uplink is thin: one more is refused with the reason, never queued.
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import subprocess
 import threading
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from common.processes import stop_process
+from edge.camera.shown import shown_text
 from edge.camera.stream import with_credentials
 
 log = logging.getLogger("edge.camera.live")
@@ -42,8 +42,9 @@ class Stream:
 
 
 def live_name(depot: str, camera: str) -> str:
-    """The stream's name at the media server (and its HLS folder): <depot>_<camera>."""
-    return f"{depot}_{camera}"
+    """The stream's name at the media server (and its HLS folder): <depot>.<camera>; the dot
+    is in no code, so `A_B`+`C` and `A`+`B_C` stay apart (central/cameras/live_keys.py)."""
+    return f"{depot}.{camera}"
 
 
 def publish_target(url: str, stream: str, key: str | None) -> str:
@@ -55,7 +56,14 @@ def publish_target(url: str, stream: str, key: str | None) -> str:
 
 def redacted(target: str) -> str:
     """The target for logs: the key is a credential while the stream runs."""
-    return target.split("?", 1)[0] + ("?key=…" if "?" in target else "")
+    return shown_text(target)
+
+
+def stream_span(duration_s: float, key_left_s: float | None) -> float:
+    """How long a stream runs from now: the depot's live.duration, cut to what is left of
+    central's key (live_start's live_until) when central says; central's key decides, since
+    the media server ends the stream then anyway."""
+    return duration_s if key_left_s is None else max(0.0, min(duration_s, key_left_s))
 
 
 def _span(seconds: float) -> str:
@@ -79,15 +87,18 @@ class LiveRelays:
         self._reaper = threading.Thread(target=self._reap_loop, daemon=True, name="live-reaper")
         self._reaper.start()
 
-    def start(self, camera: str, source_uri: str, username: str, password: str, target: str) -> str:
-        """Start (or renew) the camera's stream; the detail for the command's answer."""
+    def start(self, camera: str, source_uri: str, username: str, password: str, target: str,
+              key_left_s: float | None = None) -> str:
+        """Start (or renew) the camera's stream; the detail for the command's answer.
+        `key_left_s`: seconds left of central's publish key (None: not said)."""
+        span = stream_span(self.duration_s, key_left_s)
         with self._lock:
             self._reap_locked()
             now = self.clock()
             running = self.streams.get(camera)
             if running is not None and running.target == target:
-                running.ends_at = now + self.duration_s
-                return f"摄像机 {camera} 实时视频已续期 {_span(self.duration_s)}"
+                running.ends_at = now + span
+                return f"摄像机 {camera} 实时视频已续期 {_span(span)}"
             if running is None and len(self.streams) >= self.max_streams:
                 raise LiveError(f"本库同时最多 {self.max_streams} 路实时视频，正在播放："
                                 f"{'、'.join(sorted(self.streams))}")
@@ -100,9 +111,9 @@ class LiveRelays:
             argv = relay_command(self.ffmpeg, with_credentials(source_uri, username, password), target)
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE)
-            self.streams[camera] = Stream(camera, target, proc, now + self.duration_s)
-        log.info("camera %s: live relay to %s for %g s", camera, redacted(target), self.duration_s)
-        return f"摄像机 {camera} 实时视频已开始，{_span(self.duration_s)}后自动结束"
+            self.streams[camera] = Stream(camera, target, proc, now + span)
+        log.info("camera %s: live relay to %s for %g s", camera, redacted(target), span)
+        return f"摄像机 {camera} 实时视频已开始，{_span(span)}后自动结束"
 
     def stop(self, camera: str) -> str:
         with self._lock:
@@ -136,7 +147,7 @@ class LiveRelays:
         for camera, s in list(self.streams.items()):
             if s.proc.poll() is not None:
                 err = (s.proc.stderr.read() if s.proc.stderr else b"").decode(errors="replace").strip()
-                err = re.sub(r"key=[^\s&'\"]+", "key=…", err)  # FFmpeg names the URL, key and all
+                err = shown_text(err)  # FFmpeg names its URLs: the camera's password, the key
                 log.warning("camera %s: live relay ended (exit %s): %s", camera, s.proc.returncode, err[-300:])
                 del self.streams[camera]
             elif now >= s.ends_at:

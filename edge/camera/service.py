@@ -50,7 +50,7 @@ class CameraService:
     def __init__(self, cameras: list[Camera], depot: str, publish: Publish, wall: Callable[[], datetime],
                  base_dir: str | os.PathLike = ".", environ: dict[str, str] | None = None,
                  live: LiveView | None = None, **worker_kw):
-        self.depot = depot
+        self.depot, self.wall = depot, wall
         self.workers = {c.camera: CameraWorker(c, camera_password(c, base_dir, environ), depot, publish, wall,
                                                **worker_kw) for c in cameras}
         self.live = live or LiveView()
@@ -107,7 +107,10 @@ class CameraService:
         if self.relays is None:
             self.relays = LiveRelays(self.live.max_streams, self.live.duration)
         target = publish_target(self.live.url, live_name(self.depot, worker.cam.camera), command.live_key)
-        return self.relays.start(worker.cam.camera, uri, worker.client.username, worker.client.password, target)
+        # central's key ends at live_until (its clock; the edge's wall clock is kept in step)
+        key_left = (command.live_until - self.wall()).total_seconds() if command.live_until else None
+        return self.relays.start(worker.cam.camera, uri, worker.client.username, worker.client.password, target,
+                                 key_left)
 
     def statuses(self) -> list[CameraStatus]:
         return [w.status() for w in self.workers.values()]

@@ -35,3 +35,15 @@ def shown_url(url: str) -> str:
         user, colon, _password = userinfo.partition(":")
         netloc = f"{user}:{HIDDEN}@{host}" if colon else netloc
     return urlunsplit(parts._replace(netloc=netloc, query=_hide_query(parts.query)))
+
+
+# In free text (FFmpeg's stderr names the URLs it opened, `rtsp://user:pass@…` and the publish
+# key): a URL's password, and the value of a secret query key.
+_URL_PASSWORD = re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^\s/:@]*):[^\s/@]*@")
+_SECRET_PARAM = re.compile(r"(?i)([?&](?:pass|passwd|password|pwd|pw|key|token|auth|secret|sig|signature)=)[^\s&'\"]+")
+
+
+def shown_text(text: str) -> str:
+    """Any text (a tool's error output) with every URL password and secret query value
+    replaced by …, wherever in the text they stand."""
+    return _SECRET_PARAM.sub(rf"\1{HIDDEN}", _URL_PASSWORD.sub(rf"\1:{HIDDEN}@", text))

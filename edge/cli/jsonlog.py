@@ -32,5 +32,6 @@ def setup_logging(level: str = "info", stream=None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("pymodbus", "apscheduler"):
+    # APScheduler logs every job run at info. (pymodbus is not here: the agent never loads it.)
+    for noisy in ("apscheduler",):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

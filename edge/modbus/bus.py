@@ -26,6 +26,12 @@ PROBE_LATENCY_S = 0.15
 _GATEWAY_LINE_BAUD = 9600
 
 
+def decode_error(address: int, exc: Exception) -> str:
+    """A reply that passed the frame checks but that the profile's codec could not read: said
+    as every other failure of a unit is ("分机 N：…"), as it is shown beside them."""
+    return f"分机 {address}：应答无法按寄存器配置解读（{exc}）"
+
+
 @dataclass
 class UnitResult:
     """What one poll of one unit produced: a reading or the reason there is none."""
@@ -89,7 +95,7 @@ class BusPoller:
         backoff = self.backoff[address]
         now = self._clock()
         if not force and not backoff.ready(now):
-            return self._result(unit_poller.unit, skipped=True, error="backed off")
+            return self._result(unit_poller.unit, skipped=True, error=f"分机 {address}：连续失败，暂不询问")
         unit_poller.header_at = None
         try:
             if backoff.dead:
@@ -101,7 +107,7 @@ class BusPoller:
             pause = backoff.failed(self._clock())
             unit_poller.forget_layout()  # a unit that comes back may be another one
             self.health.dead_units.add(address)
-            self.health.last_error = str(failure)  # names the bus and the unit
+            self.health.last_error = str(failure)  # "分机 N：…": whoever shows it names the bus
             log.warning("bus %s unit %s: %s; next try in %.0fs", self.bus.name, address, failure, pause,
                         extra={"bus": self.bus.name, "unit": address, "kind": failure.kind})
             return self._result(unit_poller.unit, error=str(failure))
@@ -110,7 +116,8 @@ class BusPoller:
             unit_poller.forget_layout()
             self.counters.failure(self.bus.name, address, "decode")
             log.exception("bus %s unit %s: cannot decode", self.bus.name, address)
-            return self._result(unit_poller.unit, error=f"decode: {exc}")
+            self.health.last_error = decode_error(address, exc)
+            return self._result(unit_poller.unit, error=self.health.last_error)
         if backoff.dead:
             log.info("bus %s unit %s answers again", self.bus.name, address)
         backoff.succeeded()

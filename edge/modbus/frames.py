@@ -13,6 +13,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from protocols.modbus.crc import crc_ok, with_crc
+
 READ_HOLDING, READ_INPUT, WRITE_SINGLE = 3, 4, 6
 MAX_READ = 125  # registers one read may ask for (the byte count field holds 250 at most)
 EXCEPTION_BIT = 0x80
@@ -28,28 +30,6 @@ class FrameError(Exception):
         self.detail = detail
         self.code = code  # the exception code of an exception reply
         super().__init__(detail)
-
-
-def _crc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-
-
-_CRC_TABLE = _crc_table()
-
-
-def crc16(data: bytes) -> int:
-    """Modbus CRC-16 (polynomial 0xA001 reflected, initial 0xFFFF); sent low byte first."""
-    crc = 0xFFFF
-    table = _CRC_TABLE
-    for b in data:
-        crc = (crc >> 8) ^ table[(crc ^ b) & 0xFF]
-    return crc
 
 
 @dataclass(frozen=True)
@@ -125,8 +105,7 @@ def decode_reply_pdu(request: Request, pdu: bytes) -> list[int]:
 # --- RTU: address + PDU + CRC-16 -------------------------------------------------------------
 
 def rtu_frame(request: Request) -> bytes:
-    body = bytes((request.unit,)) + request.pdu()
-    return body + struct.pack("<H", crc16(body))
+    return with_crc(bytes((request.unit,)) + request.pdu())
 
 
 def rtu_reply_bytes(request: Request) -> int:
@@ -151,7 +130,7 @@ def decode_rtu_reply(request: Request, frame: bytes) -> list[int]:
     if len(frame) < expected:
         raise FrameError("partial", f"应答不完整：收到 {len(frame)} 字节，应为 {expected} 字节")
     frame = frame[:expected]
-    if crc16(frame[:-2]) != struct.unpack("<H", frame[-2:])[0]:
+    if not crc_ok(frame):
         raise FrameError("crc", "应答 CRC 校验错误")
     if frame[0] != request.unit:
         raise FrameError("partial", f"应答来自分机 {frame[0]}，请求的是分机 {request.unit}")

@@ -4,8 +4,8 @@ Why not a library client: the edge needs FC 3/4/6 and nothing else, and pymodbus
 (asyncio, ssl, its own framers) cost a depot agent 3.9 MB of its 50 (README "Smaller agent").
 
 On the wire: a request goes out only after the line has been silent 3.5 characters since the
-last frame (the RTU inter-frame gap), bytes left over from a late or broken reply are thrown
-away before it, and the reply is taken the moment its last byte is in (its length is known
+last frame (the RTU inter-frame gap), bytes left over from a late or broken reply (or that came
+during that gap) are thrown away right before it, and the reply is taken the moment its last byte is in (its length is known
 from its own header), not after a further silence: at 9600 baud waiting out a silence after
 every reply would cost the bus ~4 ms per frame.
 """
@@ -66,10 +66,11 @@ class SerialLine:
         port = self._port
         if port is None:
             raise OSError("串口未打开")
-        self._drop_stale(port)
         pause = self._quiet_at + self.gap_s - self._clock()
         if pause > 0:
             time.sleep(pause)
+        # after the pause: a byte that came during it would otherwise head the next reply
+        self._drop_stale(port)
         frame = rtu_frame(request)
         port.write(frame)
         sent = self._clock()

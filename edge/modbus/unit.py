@@ -175,7 +175,8 @@ class UnitPoller:
     def _trigger(self, header: UnitHeader, regs: dict[int, int]) -> tuple[UnitHeader, dict[int, int]]:
         register = getattr(self.profile, "command_register", None)
         if register is None:
-            raise ReadFailure("io", f"寄存器配置 {self.profile.name} 没有命令寄存器，不能 trigger_scan")
+            raise ReadFailure("io", self.unit.address,
+                              f"寄存器配置 {self.profile.name} 没有命令寄存器，不能 trigger_scan")
         before = header.scan_counter
         self.link.write(self.unit.address, register, START_SCAN)
         deadline = self._clock() + self.unit.trigger_timeout_s
@@ -184,8 +185,8 @@ class UnitPoller:
             header, regs = self.read_header()
             if header.scan_counter != before and not header.scan_in_progress:
                 return header, regs
-        raise ReadFailure("timeout", f"分机 {self.unit.address}：触发的扫描在 "
-                                     f"{self.unit.trigger_timeout_s:g} 秒内未完成")
+        raise ReadFailure("timeout", self.unit.address,
+                          f"触发的扫描在 {self.unit.trigger_timeout_s:g} 秒内未完成")
 
     def _remember(self, reading: UnitReading) -> None:
         for cable in reading.cables:

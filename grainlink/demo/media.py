@@ -88,8 +88,8 @@ class MediaServer:
 
 def render_config(central_url: str | None, **values) -> str:
     """The template filled in. Without `central_url` the lines that name it (the publish-key
-    checks, the pass-through to central) are left out: only the relay's own tests run like
-    that; central's media server always checks keys."""
+    checks, the viewer check before /hls/ files, the pass-through to central) are left out:
+    only the relay's own tests run like that; central's media server always checks both."""
     lines = TEMPLATE.read_text().splitlines(keepends=True)
     if central_url is None:
         lines = [ln for ln in lines if "${CENTRAL_URL}" not in ln or ln.lstrip().startswith("#")]

@@ -353,12 +353,15 @@ class Command(Message):
     # live_start only (optional, an addition like `camera`): the one-time key central's media
     # server asks for when the edge publishes this camera's stream (<url>/<stream>?key=…).
     live_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,64}$")
+    # live_start only (optional): when that key ends at central. The edge ends the stream then
+    # at the latest, even when its own live.duration is longer: central's key decides.
+    live_until: UtcDatetime | None = None
 
     @model_serializer(mode="wrap")
     def _omit_no_camera(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Left off the wire when null, so agents that predate the fields still accept the others.
         data = handler(self)
-        for optional in ("camera", "live_key"):
+        for optional in ("camera", "live_key", "live_until"):
             if data.get(optional) is None:
                 data.pop(optional, None)
         return data
@@ -367,8 +370,9 @@ class Command(Message):
     def _live_names_its_camera(self) -> Command:
         if self.action.startswith("live_") and self.camera is None:
             raise FieldValueError("camera", f"{self.action} 须写明摄像机（camera）")
-        if self.live_key is not None and self.action != "live_start":
-            raise FieldValueError("live_key", f"只有 live_start 带 live_key，{self.action} 不带")
+        for field in ("live_key", "live_until"):
+            if getattr(self, field) is not None and self.action != "live_start":
+                raise FieldValueError(field, f"只有 live_start 带 {field}，{self.action} 不带")
         return self
 
 

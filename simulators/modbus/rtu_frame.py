@@ -1,41 +1,14 @@
-"""Modbus RTU frames, slave side: CRC-16, request parsing, replies. Pure functions."""
+"""Modbus RTU frames, slave side: request parsing, replies (the CRC-16 is protocols.modbus.crc). Pure."""
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
 
+from protocols.modbus.crc import with_crc
+
 READ_HOLDING, READ_INPUT, WRITE_SINGLE, WRITE_MULTIPLE = 3, 4, 6, 16
 ILLEGAL_FUNCTION, ILLEGAL_ADDRESS, ILLEGAL_VALUE, DEVICE_FAILURE = 1, 2, 3, 4
-
-
-def _crc_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_TABLE = _crc_table()
-
-
-def crc16(data: bytes) -> int:
-    """Modbus CRC-16 (poly 0xA001 reflected, init 0xFFFF)."""
-    crc = 0xFFFF
-    for b in data:
-        crc = (crc >> 8) ^ _TABLE[(crc ^ b) & 0xFF]
-    return crc
-
-
-def with_crc(body: bytes) -> bytes:
-    return body + struct.pack("<H", crc16(body))
-
-
-def crc_ok(frame: bytes) -> bool:
-    return len(frame) >= 4 and crc16(frame[:-2]) == struct.unpack("<H", frame[-2:])[0]
 
 
 @dataclass(frozen=True)

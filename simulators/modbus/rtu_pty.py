@@ -18,6 +18,7 @@ import tty
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocols.modbus.crc import crc_ok
 from protocols.modbus.wire import frame_time_s, silent_time_s
 from simulators.modbus.device import Device, FaultGate
 from simulators.modbus.rtu_frame import (
@@ -27,7 +28,6 @@ from simulators.modbus.rtu_frame import (
     WRITE_MULTIPLE,
     WRITE_SINGLE,
     corrupt,
-    crc_ok,
     exception_reply,
     expected_length,
     parse_request,

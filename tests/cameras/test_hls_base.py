@@ -1,7 +1,8 @@
 """Where live video comes from and what the pages' Content-Security-Policy lets them load:
-GRAINLINK_LIVE_HLS_BASE on the page's own origin (the default) adds nothing; an absolute base
+The `live_hls_base` setting (GRAINLINK_LIVE_HLS_BASE) on the page's own origin (the default) adds nothing; an absolute base
 (the media server on another host or port) adds exactly its origin to connect-src and
-media-src; a base that could smuggle anything into the header stops the app from starting."""
+media-src; a base that could smuggle anything into the header is refused when the settings load, so the
+service does not start."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from central.api.security_headers import HEADERS, SecurityHeaders, content_security_policy
-from central.cameras.hls_base import ENV, hls_base, hls_origin, playlist_url
+from central.cameras.hls_base import ENV, checked_base, hls_origin, playlist_url
+from central.settings import SettingsError, load_settings
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -45,15 +47,16 @@ def test_the_origin_of_a_base(base, origin):
 def test_an_unusable_base_is_refused_naming_the_setting(base):
     with pytest.raises(ValueError, match=ENV):
         hls_origin(base)
-    with pytest.raises(ValueError, match=ENV):
-        hls_base({ENV: base})
+    with pytest.raises(SettingsError, match="live_hls_base"):
+        load_settings(env={ENV: base})
 
 
 def test_the_base_and_a_playlist():
-    assert hls_base({}) == "/hls"
-    assert hls_base({ENV: "http://127.0.0.1:9/hls/"}) == "http://127.0.0.1:9/hls"
-    assert playlist_url("/hls", "HN-DEMO-001", "CAM P01") == "/hls/HN-DEMO-001_CAM%20P01/index.m3u8"
-    assert playlist_url("http://m:9/hls/", "D", "C") == "http://m:9/hls/D_C/index.m3u8"
+    assert checked_base(None) == "/hls"
+    assert load_settings(env={}).live_hls_base == "/hls"
+    assert load_settings(env={ENV: "http://127.0.0.1:9/hls/"}).live_hls_base == "http://127.0.0.1:9/hls"
+    assert playlist_url("/hls", "HN-DEMO-001", "CAM P01") == "/hls/HN-DEMO-001.CAM%20P01/index.m3u8"
+    assert playlist_url("http://m:9/hls/", "D", "C") == "http://m:9/hls/D.C/index.m3u8"
 
 
 def test_the_policy_adds_only_the_video_origin_and_only_where_video_loads():
@@ -65,9 +68,9 @@ def test_the_policy_adds_only_the_video_origin_and_only_where_video_loads():
     assert wider["script-src"] == ["'self'"]
 
 
-def _app(environ: dict[str, str]) -> Starlette:
+def _app(env: dict[str, str]) -> Starlette:
     app = Starlette(routes=[Route("/", lambda _request: PlainTextResponse("ok"))])
-    app.add_middleware(SecurityHeaders, environ=environ)
+    app.add_middleware(SecurityHeaders, hls_base=load_settings(env=env).live_hls_base)
     return app
 
 
@@ -80,5 +83,5 @@ def test_the_middleware_sends_the_configured_policy():
 
 
 def test_an_unusable_base_stops_the_start():
-    with pytest.raises(ValueError, match=ENV), TestClient(_app({ENV: "https://x.cn; script-src *"})) as client:
-        client.get("/")
+    with pytest.raises(SettingsError, match="live_hls_base"):
+        _app({ENV: "https://x.cn; script-src *"})

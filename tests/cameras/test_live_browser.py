@@ -43,7 +43,7 @@ def test_play_in_chromium_shows_the_first_frame_with_the_osd(database_url, broke
             print("play → first frame in Chromium:", first)
             assert first["seconds"] <= FIRST_FRAME_BOUND_S, first
             assert (first["player"]["width"], first["player"]["height"]) == (640, 480)
-            stream = f"{site.depot}_{CAMERA}"
+            stream = f"{site.depot}.{CAMERA}"
             assert scalar(database_url, "SELECT count(*) FROM live_sessions WHERE stream = %s"
                           " AND published_at IS NOT NULL AND ended_at IS NULL", (stream,)) == 1
 

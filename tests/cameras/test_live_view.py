@@ -160,20 +160,22 @@ def test_live_view_from_the_api_through_the_edge(database_url, broker, worker, m
     uplink.start()
     try:
         assert wait_for(lambda: svc.details()[0]["ok"], True, timeout=5)
-        app = build_app(settings_for(database_url, broker.url))
+        # central's key (30 s) ends before the depot's live.duration (60 s): the edge stops then
+        app = build_app(settings_for(database_url, broker.url, live_key_ttl_s=30.0))
         with TestClient(app) as client:
             auth = bearer(new_user(database_url, "depot", code))
             r = client.post(f"/api/v1/depots/{code}/cameras/CAM-P01-1/live", headers=auth)
             assert r.status_code == 200, r.text
             answer = r.json()
             assert answer["state"] == "done" and "实时视频已开始" in answer["result"]["detail"], answer
-            assert answer["hls_url"] == f"/hls/{code}_CAM-P01-1/index.m3u8"
+            assert answer["hls_url"] == f"/hls/{code}.CAM-P01-1/index.m3u8"
+            assert 20 < svc.relays.active()["CAM-P01-1"] <= 30
             playlist = f"http://127.0.0.1:{media.http_port}{answer['hls_url']}"
             assert first_fragment(playlist) is not None
             # the command carried central's one-time key and the relay publishes with it
             key = scalar(database_url, "SELECT key FROM live_sessions WHERE stream = %s AND ended_at IS NULL",
-                         (f"{code}_CAM-P01-1",))
-            assert svc.relays.streams["CAM-P01-1"].target.endswith(f"/{code}_CAM-P01-1?key={key}")
+                         (f"{code}.CAM-P01-1",))
+            assert svc.relays.streams["CAM-P01-1"].target.endswith(f"/{code}.CAM-P01-1?key={key}")
             r = client.post(f"/api/v1/depots/{code}/cameras/NO-SUCH/live", headers=auth)
             assert r.status_code == 404 and "没有摄像机 NO-SUCH" in r.json()["detail"]
             r = client.delete(f"/api/v1/depots/{code}/cameras/CAM-P01-1/live", headers=auth)

@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from central.alarms.state import store
-from central.api.listing import MAX_LIMIT, like_pattern, named_scope, parse_sort, region_prefix
+from central.api.listing import MAX_LIMIT, like_pattern, named_scope, parse_sort
 from central.db.pool import connect
+from central.region_codes import code_prefix
 from central.rules.model import Finding
 from central.wiring import build_app
 from tests.central.api_support import bearer, insert_depot, migrated_settings, new_user, tag
@@ -76,7 +77,7 @@ def test_sort_is_a_whitelist_and_names_what_it_refuses():
 
 def test_text_filter_and_region_helpers():
     assert like_pattern(" 50%_off ") == r"%50\%\_off%"
-    assert [region_prefix(c) for c in ("430000", "430100", "430102")] == ["43", "4301", "430102"]
+    assert [code_prefix(c) for c in ("430000", "430100", "430102")] == ["43", "4301", "430102"]
     assert named_scope("left(r, %s) = %s", [2, "43"]) == (
         "left(r, %(scope0)s) = %(scope1)s", {"scope0": 2, "scope1": "43"})
 
@@ -186,8 +187,10 @@ def test_overview_counts_in_the_database_within_scope_and_region(world):
     assert body["depots"] == 8
     assert body["by_state"] == {"online": 7, "offline": 1, "unknown": 0}
     assert body["open_alarms"] == {"alarm": 3, "warning": 4}
+    # regions count open alarms as `open_alarms` does: city A's acknowledged one included
     assert {x["region"]: (x["depots"], x["offline"], x["alarms"]) for x in body["regions"]} == {
-        "820100": (5, 1, 4), "820200": (3, 0, 2)}
+        "820100": (5, 1, 5), "820200": (3, 0, 2)}
+    assert sum(x["alarms"] for x in body["regions"]) == sum(body["open_alarms"].values())
     city = client.get("/api/v1/overview", headers=bearer(tokens["city_a"])).json()
     assert city["depots"] == 5 and city["open_alarms"] == {"alarm": 2, "warning": 3}
     assert [x["region"] for x in city["regions"]] == ["820102"]  # its counties

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from central import jobs
 from central.commands import log as command_log
 from central.db.pool import connect
 from central.wiring import build_app, ingest_hooks
@@ -91,3 +92,38 @@ def test_every_api_process_lists_the_same_commands_newest_first(world, database_
     assert ids.index(str(newer.id)) < ids.index(str(older.id))
     done = next(c for c in answers[0] if c["id"] == str(older.id))
     assert done["state"] == "done" and done["issued_by"] == "wang" and done["issued_at"].endswith("Z")
+
+
+def test_a_faulty_edge_cannot_grow_the_log_without_limit(world, database_url, monkeypatch):
+    """Results for ids central never issued: kept up to the cap per depot, then dropped; a
+    result for an issued command is still recorded past the cap."""
+    _settings, _depot, _ = world
+    flood = f"CMF{tag()}"
+    monkeypatch.setattr(command_log, "RESULT_ONLY_CAP", 3)
+    with connect(database_url, autocommit=True) as conn:
+        insert_depot(conn, flood, REGION, {"P01": []})
+        issued = _command(flood)
+        command_log.record_issued(conn, issued, "zhang")
+        for _ in range(10):
+            command_log.record_result(conn, flood, _result(flood, str(uuid.uuid4())))
+        command_log.record_result(conn, flood, _result(flood, issued.id))
+        stray = conn.execute("SELECT count(*) FROM depot_commands WHERE depot = %s AND action IS NULL",
+                             (flood,)).fetchone()[0]
+        assert command_log.get(conn, str(issued.id))["state"] == "done"
+    assert stray == 3
+
+
+def test_retention_prunes_old_commands(world, database_url):
+    settings, depot, _ = world
+    old, fresh = _command(depot, at=NOW - timedelta(days=91)), _command(depot, at=NOW - timedelta(days=89))
+    stray_old = _result(depot, str(uuid.uuid4()))
+    with connect(database_url, autocommit=True) as conn:
+        for c in (old, fresh):
+            command_log.record_issued(conn, c, "wang")
+        command_log.record_result(conn, depot, stray_old, received_at=NOW - timedelta(days=100))
+        out = jobs.apply_retention(conn, settings)
+        kept = {str(c.id): command_log.get(conn, str(c.id)) is not None for c in (old, fresh)}
+        stray_kept = command_log.get(conn, str(stray_old.id)) is not None
+    assert settings.commands_retention_days == 90
+    assert out["depot_commands"] >= 2
+    assert kept == {str(old.id): False, str(fresh.id): True} and not stray_kept

@@ -191,7 +191,7 @@ def test_scheduler_runs_every_job_of_the_service(database_url):
         scheduler.shutdown(wait=False)
     assert jobs.run_job(Settings(database_url=database_url), "apply_retention",
                         scheduled_jobs()["apply_retention"].fn) == {
-        "dead_letters": 0}
+        "dead_letters": 0, "depot_commands": 0}
 
 
 def test_a_role_that_may_not_read_the_preload_setting_still_migrates(fresh_db):

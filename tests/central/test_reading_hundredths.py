@@ -75,3 +75,26 @@ def test_plain_database_converts_with_same_aggregates(plain_db, monkeypatch, tmp
         after = old.aggregate_rows(conn, depot)
     assert old.same_values(before, after) == []
     assert migrate(plain_db, settings) == []
+
+
+def test_plain_conversion_leaves_no_receive_time_bytes(plain_db, monkeypatch, tmp_path):
+    """The type change rewrites the table: received_at must be gone before it, or its eight
+    bytes stay on disk until the next rewrite (issue 17 review). Measured on rows that already
+    carry a NULL (sensor faults): in a row without one, the null bitmap the dropped column
+    then needs costs the same eight bytes, so the size would not tell the order apart."""
+    settings = Settings(database_url=plain_db, timescale="off")
+    old.migrate_before_conversion(plain_db, settings, monkeypatch, tmp_path)
+    with psycopg.connect(plain_db, autocommit=True) as conn:
+        conn.execute(f"""INSERT INTO grain_readings ({old.OLD_COLUMNS})
+            SELECT 'SIZE01', 'P01', c, l, %s::timestamptz + n * interval '30 minutes',
+                   NULL, true, n, 0,
+                   %s::timestamptz + n * interval '30 minutes' + interval '4 seconds'
+            FROM generate_series(1, 20) c, generate_series(1, 4) l, generate_series(0, 199) n""",
+                     (T0, T0))
+        conn.execute("VACUUM grain_readings")
+        before = conn.execute("SELECT pg_relation_size('grain_readings')").fetchone()[0]
+    migrate(plain_db, settings)
+    with psycopg.connect(plain_db, autocommit=True) as conn:
+        after = conn.execute("SELECT pg_relation_size('grain_readings')").fetchone()[0]
+    print(f"grain_readings heap {before} -> {after} bytes ({after / before:.2f}x)")
+    assert after < before

@@ -79,3 +79,18 @@ def test_unreachable_database_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setenv("GRAINLINK_DATABASE_URL", "postgresql://127.0.0.1:1/nothing")
     assert main(["central", "user", "list"]) == 1
     assert "连不上数据库" in capsys.readouterr().err
+
+
+def test_history_lists_every_grant_and_revoke_in_order(cli_env, capsys):
+    name = f"keeper-{tag()}"
+    assert main(["central", "user", "add", name, "--role", "keeper", "--scope", "HN-0731-001"]) == 0
+    assert main(["central", "user", "grant", name, "--role", "inspector"]) == 0
+    assert main(["central", "user", "revoke", name, "--role", "keeper"]) == 0
+    capsys.readouterr()
+    assert main(["central", "user", "history", name]) == 0
+    out, _ = capsys.readouterr()
+    rows = [line.split("\t")[1:] for line in out.splitlines()]
+    assert rows == [["授予", "keeper", "HN-0731-001"], ["授予", "inspector", "HN-0731-001"],
+                    ["撤销", "keeper", "HN-0731-001"]]
+    assert main(["central", "user", "history", f"nobody-{tag()}"]) == 1
+    assert "没有岗位角色记录" in capsys.readouterr().err

@@ -91,26 +91,42 @@ def test_rendered_config_checks_keys_with_central_and_passes_the_pages_through(a
     hook = f"http://127.0.0.1:{applied['central_port']}/internal/media/hook"
     for line in (f"on_publish {hook};", f"on_update {hook};", f"on_publish_done {hook};",
                  "allow publish 127.0.0.1;", f"proxy_pass http://127.0.0.1:{applied['central_port']};",
-                 "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"):
+                 "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+                 "auth_request /_grainlink_view;",
+                 f"proxy_pass http://127.0.0.1:{applied['central_port']}/internal/media/view;"):
         assert line in text, line
     assert "${" not in text and "$$" not in text
     unit = (applied["host"] / "etc/systemd/system/grainlink-media.service").read_text()
     assert f"-c {applied['conf']}" in unit and "daemon off;" in unit
 
 
+def test_defaults_stay_behind_the_tls_proxy():
+    # loopback only, and Debian's stock nginx (the TLS proxy in front, as a rule) left running
+    defaults = yaml.safe_load((ansible_run.ANSIBLE_DIR / "roles/grainlink_media/defaults/main.yml").read_text())
+    assert defaults["grainlink_media_http_listen"] == "127.0.0.1:8081"
+    assert defaults["grainlink_media_disable_stock_nginx"] is False
+
+
 def test_deployed_media_server_takes_only_a_keyed_publisher(applied):
     from central.cameras import live_keys
     from central.db.pool import connect
-    from edge.camera.live import publish_target
-    from tests.cameras.test_live_keys import has_fragment, publish, refused
+    from central.users import add_user
+    from edge.camera.live import live_name, publish_target
+    from tests.cameras.test_live_keys import has_fragment, publish, refused, view
+    from tests.central.api_support import insert_depot
 
     rtmp_url = f"rtmp://127.0.0.1:{applied['rtmp']}/live"
-    stream = f"M{uuid.uuid4().hex[:5]}_CAM-1"
+    depot = f"M{uuid.uuid4().hex[:5]}"
+    stream = live_name(depot, "CAM-1")
     assert refused(publish(f"{rtmp_url}/{stream}", 20))
     with connect(applied["database_url"], autocommit=True) as conn:
-        key = live_keys.issue(conn, "M", "CAM-1", stream, datetime.now(UTC), timedelta(minutes=5))
+        insert_depot(conn, depot, {"province": "430000"}, {})
+        token = add_user(conn, f"v-{depot}", "province", "430000", can_write=False)
+        key, _ = live_keys.issue(conn, depot, "CAM-1", datetime.now(UTC), timedelta(minutes=5))
     proc = publish(publish_target(rtmp_url, stream, key), 5)
-    assert has_fragment(f"http://127.0.0.1:{applied['http']}/hls/{stream}/index.m3u8")
+    playlist = f"http://127.0.0.1:{applied['http']}/hls/{stream}/index.m3u8"
+    assert has_fragment(playlist, token)
+    assert (view(playlist, None), view(playlist, token)) == (401, 200)
     assert proc.wait(30) == 0
 
 

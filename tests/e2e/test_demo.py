@@ -92,11 +92,16 @@ def check_live_view(port: int, token: str, state_dir) -> None:
     answer = json.load(urllib.request.urlopen(request, timeout=20))
     assert answer["state"] == "done", answer
     playlist = answer["hls_url"]
+    auth = {"Authorization": f"Bearer {token}"}  # the media server hands HLS only to an entitled user
+    with pytest.raises(urllib.error.HTTPError) as anonymous:
+        urllib.request.urlopen(playlist, timeout=5)
+    assert anonymous.value.code == 401
     fragment = None
     deadline = time.monotonic() + 10
     while fragment is None and time.monotonic() < deadline:
         try:
-            names = [x for x in urllib.request.urlopen(playlist, timeout=2).read().decode().splitlines()
+            names = [x for x in urllib.request.urlopen(urllib.request.Request(playlist, headers=auth),
+                                                       timeout=2).read().decode().splitlines()
                      if x.endswith(".ts")]
         except OSError:
             names = []
@@ -104,7 +109,7 @@ def check_live_view(port: int, token: str, state_dir) -> None:
         time.sleep(0.2)
     assert fragment, playlist
     seg = state_dir / "live.ts"
-    seg.write_bytes(urllib.request.urlopen(fragment, timeout=5).read())
+    seg.write_bytes(urllib.request.urlopen(urllib.request.Request(fragment, headers=auth), timeout=5).read())
     png = state_dir / "live.png"
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(seg), "-frames:v", "1", "-y", str(png)], check=True, timeout=20)
     frame = cv2.imread(str(png))

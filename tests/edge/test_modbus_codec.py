@@ -19,6 +19,7 @@ from pymodbus.pdu.register_message import (
 
 from edge.modbus import frames
 from edge.modbus.frames import FrameError
+from protocols.modbus.crc import crc16, crc_ok
 from simulators.modbus import rtu_frame
 
 units = st.integers(1, 247)
@@ -46,13 +47,13 @@ def test_crc_of_the_textbook_frame():
 
 @given(st.binary(max_size=300))
 def test_crc_agrees_with_pymodbus(data):
-    assert struct.pack("<H", frames.crc16(data)) == struct.pack(">H", FramerRTU.compute_CRC(data))
+    assert struct.pack("<H", crc16(data)) == struct.pack(">H", FramerRTU.compute_CRC(data))
 
 
 @given(units, functions, u16, st.integers(1, 125))
 def test_rtu_read_request_is_what_a_slave_parses(unit, function, start, count):
     frame = frames.rtu_frame(frames.read_request(unit, function, start, count))
-    assert rtu_frame.crc_ok(frame) and rtu_frame.expected_length(frame) == len(frame) == 8
+    assert crc_ok(frame) and rtu_frame.expected_length(frame) == len(frame) == 8
     assert rtu_frame.parse_request(frame) == rtu_frame.Request(unit, function, start, count)
     used, pdu = FramerRTU(DecodePDU(True)).handleFrame(frame, 0, 0)
     assert used == 8 and (pdu.dev_id, pdu.function_code, pdu.address, pdu.count) == (unit, function, start, count)

@@ -19,6 +19,7 @@ from edge.modbus.counters import ErrorCounters
 from edge.modbus.link import BusLink, ReadFailure
 from protocols.depot.model import SerialBus, TcpBus
 from protocols.modbus import codec
+from protocols.modbus.crc import with_crc
 from protocols.modbus.profiles import LST1812
 from protocols.modbus.wire import silent_time_s
 from simulators.modbus import rtu_frame
@@ -133,7 +134,7 @@ def test_a_garbled_reply_is_a_crc_error_naming_the_bus_and_unit_and_is_retried(p
         with pytest.raises(ReadFailure) as failure:
             link.read(7, 3, 0, 3)
         assert failure.value.kind == "crc"
-        assert "rs485-9" in failure.value.detail and "分机 7" in failure.value.detail
+        assert str(failure.value) == "分机 7：应答 CRC 校验错误" and "rs485-9" not in str(failure.value)
     finally:
         link.close()
 
@@ -146,7 +147,7 @@ def test_a_short_reply_is_partial_once_the_timeout_is_over(pty_slave):
         with pytest.raises(ReadFailure) as failure:
             link.read(3, 3, 0, 20)
         assert failure.value.kind == "partial" and time.monotonic() - started >= 0.29
-        assert "rs485-9" in failure.value.detail and "分机 3" in failure.value.detail
+        assert str(failure.value).startswith("分机 3：") and "rs485-9" not in str(failure.value)
     finally:
         link.close()
 
@@ -162,7 +163,7 @@ def test_silence_is_a_timeout_and_an_exception_reply_is_not_asked_again(pty_slav
     try:
         with pytest.raises(ReadFailure) as failure:
             link.read(2, 3, 0, 1)
-        assert failure.value.kind == "timeout" and "分机 2" in failure.value.detail
+        assert failure.value.kind == "timeout" and str(failure.value) == "分机 2：0.2 秒内无应答"
         assert len(slave.requests) == 3
         with pytest.raises(ReadFailure) as failure:
             link.read(5, 3, 0, 1)
@@ -189,7 +190,7 @@ def test_write_single_register_expects_its_echo(pty_slave):
     link = rtu_link(slave.path)
     try:
         link.write(1, 6, 1)
-        assert slave.requests[0][1] == rtu_frame.with_crc(struct.pack(">BBHH", 1, 6, 6, 1))
+        assert slave.requests[0][1] == with_crc(struct.pack(">BBHH", 1, 6, 6, 1))
     finally:
         link.close()
 
@@ -198,7 +199,7 @@ def test_a_missing_port_is_an_io_failure():
     link = rtu_link("/nonexistent/ttyUSB9")
     with pytest.raises(ReadFailure) as failure:
         link.read(1, 3, 0, 1)
-    assert failure.value.kind == "io" and "rs485-9" in failure.value.detail
+    assert failure.value.kind == "io" and failure.value.detail.startswith("无法打开串口 /nonexistent/ttyUSB9：")
 
 
 # --- Modbus TCP -------------------------------------------------------------------------------
@@ -232,7 +233,7 @@ def test_tcp_reads_through_the_pymodbus_server_and_a_silent_unit_keeps_the_conne
             gate.faults[2] = ("silent", 0)
             with pytest.raises(ReadFailure) as failure:
                 link.read(2, 3, 0, 12)
-            assert failure.value.kind == "timeout" and "tcp-9" in failure.value.detail
+            assert failure.value.kind == "timeout" and str(failure.value) == "分机 2：0.5 秒内无应答"
             assert link.read(1, 3, 0, 12) == expected and link.line._sock is sock
             gate.faults[2] = ("exception", 4)
             with pytest.raises(ReadFailure) as failure:
@@ -325,7 +326,7 @@ def test_a_tcp_reply_cut_short_is_partial_and_the_next_request_gets_a_new_connec
     try:
         with pytest.raises(ReadFailure) as failure:
             link.read(1, 3, 7, 4)
-        assert failure.value.kind == "partial" and "tcp-9" in failure.value.detail
+        assert failure.value.kind == "partial" and str(failure.value).startswith("分机 1：")
         time.sleep(1.0)  # the link reconnects at most once a second
         assert link.read(1, 3, 9, 2) == [9, 9]
         assert len(connections) == 2

@@ -62,4 +62,4 @@ def test_a_gateway_that_resets_the_connection_is_an_io_failure_in_chinese():
         thread.join(2)
         listener.close()
     assert failure.value.kind == "io"
-    assert failure.value.detail == f"总线 tcp-8（127.0.0.1:{port}）分机 1：连接被对端重置"
+    assert str(failure.value) == f"分机 1：网关 127.0.0.1:{port}：连接被对端重置"

@@ -102,7 +102,7 @@ def test_exception_replies_are_counted_not_retried(rig):
     agent, sim = rig()
     sim.inject({"kind": "exception_reply", "bus": "tcp-1", "address": 1, "code": 6})
     result = agent.polling.poll_granary("P01", "tcp-1")[0]
-    assert not result.ok and "exception" in result.error
+    assert not result.ok and result.error == "分机 1：异常应答，异常码 6"  # the kind is in the counters
     assert agent.counters.unit_total("tcp-1", 1, "exception") == 1
     assert agent.counters.retries() == {}
 

@@ -6,7 +6,7 @@ import asyncio
 import struct
 import threading
 
-from simulators.modbus.rtu_frame import with_crc
+from protocols.modbus.crc import with_crc
 
 
 class LoopThread:

@@ -12,10 +12,11 @@ import pytest
 from pymodbus.client import ModbusSerialClient
 from pymodbus.exceptions import ModbusIOException
 
+from protocols.modbus.crc import crc16, crc_ok, with_crc
 from protocols.modbus.wire import read_wire_time_s, silent_time_s
 from simulators.grainpile.scenarios import ScenarioBook, parse_scenario
 from simulators.modbus.device import FaultGate, StaticDevice
-from simulators.modbus.rtu_frame import crc16, crc_ok, exception_reply, read_reply, with_crc
+from simulators.modbus.rtu_frame import exception_reply, read_reply
 from simulators.modbus.rtu_pty import LineSettings, RtuPtyServer
 from tests.simulators.support import LoopThread, read_request
 

@@ -6,8 +6,9 @@ Live view: POST …/cameras/{camera}/live sends `live_start` to the depot's edge
 the camera's RTSP with FFmpeg to the media server (deploy/media/); the command carries a
 one-time publish key the media server checks with central (central/cameras/live_keys.py,
 routes/live_hooks.py); the answer carries the HLS playlist the page plays with hls.js. The
-stream ends by itself after the edge's `live.duration` (5 min by default); posting again
-renews it (same key). DELETE ends it and its key. Both are recorded in the depot's command
+stream ends by itself after the edge's `live.duration` (5 min by default) or when its key
+ends (the command's `live_until`, GRAINLINK_LIVE_KEY_TTL_S), whichever comes first; posting
+again renews both (same key). DELETE ends it and its key. Both are recorded in the depot's command
 log with who issued them (central/commands/log.py). The HLS address is
 GRAINLINK_LIVE_HLS_BASE (central/cameras/hls_base.py: default /hls, the media server in front
 of the same host; an absolute URL when it is another host)."""
@@ -29,7 +30,7 @@ from central.api.encoding import json_answer
 from central.api.routes.commands import publish_and_wait
 from central.cameras import live_keys
 from central.cameras.alarm_stills import stills_of_alarm
-from central.cameras.hls_base import hls_base, playlist_url
+from central.cameras.hls_base import playlist_url
 from central.cameras.store import (
     camera_health,
     latest_still,
@@ -154,20 +155,18 @@ def _live(depot: str, camera: str, action: str, request: Request, user: User, co
     if not 0 <= wait_s <= 30:
         raise HTTPException(422, "查询参数 wait_s：须在 0 到 30 秒之间")
     now = datetime.now(UTC)
-    stream = f"{depot}_{camera}"  # the edge's live_name(): the media server's stream
-    if action == "live_start":
-        try:
-            key = live_keys.issue(conn, depot, camera, stream, now, live_keys.key_ttl())
-        except ValueError as exc:
-            raise HTTPException(500, str(exc)) from None
+    if action == "live_start":  # the key's end travels along: the edge stops then at the latest
+        key, until = live_keys.issue(conn, depot, camera, now,
+                                     timedelta(seconds=request.app.state.settings.live_key_ttl_s))
+        until = until.replace(microsecond=0)
     else:
-        live_keys.end_stream(conn, stream, now, "stopped")
-        key = None
+        live_keys.end_stream(conn, depot, camera, now, "stopped")
+        key = until = None
     command = Command(depot=depot, id=str(uuid.uuid4()), action=action, granary=None, camera=camera,
-                      live_key=key, issued_at=now.replace(microsecond=0))
+                      live_key=key, live_until=until, issued_at=now.replace(microsecond=0))
     entry = publish_and_wait(request.app.state.settings, command, wait_s, conn=conn,
                              pool=request.app.state.pool, issued_by=user.name)
-    hls = playlist_url(hls_base(), depot, camera) if action == "live_start" else None
+    hls = playlist_url(request.app.state.settings.live_hls_base, depot, camera) if action == "live_start" else None
     return json_answer({**entry, "camera": camera, "hls_url": hls, "issued_by": user.name})
 
 

@@ -1,41 +1,45 @@
-"""The media server's questions about publishers (nginx RTMP's on_publish, on_update,
-on_publish_done; deploy/media/nginx-live.conf.template): may this publisher send this stream?
+"""The media server's questions (deploy/media/nginx-live.conf.template): may this publisher
+send this stream (nginx RTMP's on_publish, on_update, on_publish_done), and may this viewer
+watch it (nginx's auth_request before every /hls/ file)?
 
-Not part of the API: no token opens it. It answers only the media server's own address
-(GRAINLINK_LIVE_HOOK_CLIENTS, addresses or networks separated by commas; default loopback,
-where the media server runs beside central) and never a request that came through a proxy
-(one with a forwarding header), so a depot's credentials, or a depot's network, cannot reach
-it. nginx sends a form (call, name, addr, … and the publish URL's own arguments, `key`
+Not part of the API: they answer only the media server's own address (the `live_hook_clients`
+setting, GRAINLINK_LIVE_HOOK_CLIENTS: addresses or networks separated by commas; default
+loopback, where the media server runs beside central; parsed once when the app is built) and
+never a request that came through a proxy (one with a forwarding header), so a depot's
+credentials, or a depot's network, cannot reach them.
+
+Publish: nginx sends a form (call, name, addr, … and the publish URL's own arguments, `key`
 among them); 2xx lets the publisher on, anything else turns it away (central/cameras/live_keys.py).
+View: nginx passes the viewer's own request headers (the page's `Authorization: Bearer`, sent
+by hls.js) and the file asked for in X-Original-URI; 200 only for a user who may see that
+depot (the API's region scope, central/api/auth.py) and a stream that is on (an open,
+unexpired session), 401 without a valid token, 403 otherwise. So the media host serves no
+video to whoever merely guesses a stream's name.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 from datetime import UTC, datetime
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from central.api.auth import get_depot_or_404
+from central.api.deps import DbConn
 from central.cameras import live_keys
+from central.users import user_for_token
 
 log = logging.getLogger("central.live")
 
 HOOK_PATH = "/internal/media/hook"
-CLIENTS_ENV = "GRAINLINK_LIVE_HOOK_CLIENTS"
-DEFAULT_CLIENTS = "127.0.0.1/32,::1/128"
+VIEW_PATH = "/internal/media/view"
 PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 router = APIRouter(tags=["internal"], include_in_schema=False)
-
-
-def allowed_clients(environ: dict[str, str] | None = None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    raw = (os.environ if environ is None else environ).get(CLIENTS_ENV) or DEFAULT_CLIENTS
-    return [ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()]
 
 
 def client_refusal(host: str | None, headers, allowed) -> str | None:
@@ -56,26 +60,58 @@ def form_fields(body: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True).items()}
 
 
-@router.post(HOOK_PATH)
-async def media_hook(request: Request):
+def viewed_stream(original_uri: str) -> tuple[str, str] | None:
+    """(depot, camera) of an HLS file's address, `/hls/<depot>.<camera>/<file>`; None when it
+    is no such address (a listing, a path with `..`)."""
+    parts = unquote(urlsplit(original_uri).path).split("/")
+    if len(parts) != 4 or parts[0] or not parts[3] or ".." in parts:
+        return None
+    return live_keys.stream_parts(parts[2])
+
+
+def bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _caller_refusal(request: Request) -> PlainTextResponse | None:
     refusal = client_refusal(request.client.host if request.client else None, request.headers,
-                             allowed_clients())
+                             request.app.state.live_hook_clients)
     if refusal:
         log.warning("live hook refused a caller: %s", refusal)
         return PlainTextResponse(refusal, status_code=403)
+    return None
+
+
+@router.post(HOOK_PATH)
+async def media_hook(request: Request, conn: DbConn):
+    if (refused := _caller_refusal(request)) is not None:
+        return refused
     form = form_fields(await request.body())
     call, stream, key = form.get("call", ""), form.get("name", ""), form.get("key")
-    pool = request.app.state.pool
-    now = datetime.now(UTC)
-
-    def ask() -> str | None:
-        with pool.connection() as conn:
-            conn.autocommit = True
-            return live_keys.check(conn, call, stream, key, now)
-
-    refusal = await run_in_threadpool(ask)
+    refusal = await run_in_threadpool(live_keys.check, conn, call, stream, key, datetime.now(UTC))
     if refusal:
         log.warning("live stream %s from %s: %s refused: %s", stream, form.get("addr"), call, refusal)
         return PlainTextResponse(refusal, status_code=403)
     log.info("live stream %s from %s: %s", stream, form.get("addr"), call)
+    return PlainTextResponse("ok")
+
+
+@router.get(VIEW_PATH)
+def media_view(request: Request, conn: DbConn):
+    if (refused := _caller_refusal(request)) is not None:
+        return refused
+    stream = viewed_stream(request.headers.get("x-original-uri", ""))
+    if stream is None:
+        return PlainTextResponse("不是实时视频的地址", status_code=403)
+    user = user_for_token(conn, bearer_token(request.headers.get("authorization")))
+    if user is None:
+        return PlainTextResponse("缺少令牌或令牌无效", status_code=401)
+    depot, camera = stream
+    try:
+        get_depot_or_404(conn, user, depot)  # the API's region scope
+    except HTTPException:
+        return PlainTextResponse(f"用户 {user.name} 无权查看粮库 {depot}", status_code=403)
+    if not live_keys.viewable(conn, depot, camera, datetime.now(UTC)):
+        return PlainTextResponse(f"摄像机 {camera} 当前没有实时视频", status_code=403)
     return PlainTextResponse("ok")

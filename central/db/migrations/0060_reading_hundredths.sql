@@ -12,6 +12,11 @@
 -- step. On TimescaleDB, `central/db/timescale.py` (before_migration) has already converted
 -- the hypertable chunk by chunk before this file runs (a column type cannot change on a
 -- hypertable with compressed chunks), so the block below finds no temp_c and does nothing.
+--
+-- received_at goes first: the type change below rewrites the table, and a column dropped
+-- before a rewrite leaves no bytes behind (dropped after, it would stay on disk).
+ALTER TABLE grain_readings DROP COLUMN IF EXISTS received_at;
+
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM information_schema.columns
@@ -25,8 +30,6 @@ BEGIN
     END IF;
 END
 $$;
-
-ALTER TABLE grain_readings DROP COLUMN IF EXISTS received_at;
 
 COMMENT ON COLUMN grain_readings.temp_x100 IS
     'grain temperature in hundredths of a degree Celsius (2150 = 21.50 °C); NULL: no valid reading';
