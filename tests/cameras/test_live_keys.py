@@ -282,12 +282,12 @@ def has_fragment(playlist: str, token: str, timeout: float = 15.0) -> bool:
 
 @pytest.fixture
 def viewers(conn):
-    """Depots a (province 430000) and b (820000), a viewer of each region, a revoked user."""
+    """Depots a (province 430000) and b (650000), a viewer of each region, a revoked user."""
     a, b = f"A{uuid.uuid4().hex[:5]}", f"B{uuid.uuid4().hex[:5]}"
     insert_depot(conn, a, {"province": "430000"}, {})
-    insert_depot(conn, b, {"province": "820000"}, {})
+    insert_depot(conn, b, {"province": "650000"}, {})
     tokens = {"a": add_user(conn, f"v-{a}", "province", "430000", can_write=False),
-              "b": add_user(conn, f"v-{b}", "province", "820000", can_write=False),
+              "b": add_user(conn, f"v-{b}", "province", "650000", can_write=False),
               "revoked": add_user(conn, f"r-{a}", "province", "430000", can_write=False)}
     revoke_user(conn, f"r-{a}")
     return a, b, tokens
