@@ -57,7 +57,7 @@ def create_app(settings, routes: Sequence[tuple[str, APIRouter]], *,
     app.state.advice = AdviceSource(advisors)
     install_error_handlers(app)
     app.add_middleware(InputGuard)
-    app.add_middleware(SecurityHeaders, hls_base=getattr(settings, "live_hls_base", None))
+    app.add_middleware(SecurityHeaders, hls_base=settings.live_hls_base)
     app.add_middleware(RequestMetrics)
     app.include_router(system.router)
     for prefix, router in routes:

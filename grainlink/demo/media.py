@@ -16,6 +16,7 @@ from pathlib import Path
 from string import Template
 
 from common.processes import stop_process
+from grainlink.demo.services import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "media" / "nginx-live.conf.template"
@@ -37,12 +38,6 @@ def missing_parts() -> str | None:
     if probe is None or probe.returncode != 0:
         return f"未安装 GStreamer 的 RTSP 服务（{install}）"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int, timeout: float = 10.0) -> None:
@@ -105,7 +100,7 @@ def start_media_server(origin: str = "*", central_url: str | None = None) -> Med
     hls.mkdir()
     os.chmod(run_dir, 0o755)
     os.chmod(hls, 0o777)
-    rtmp, http = free_port(), free_port()
+    rtmp, http = free_ports(2)
     conf = run_dir / "nginx.conf"
     conf.write_text(render_config(
         central_url, RUN_DIR=run_dir, HLS_DIR=hls, RTMP_LISTEN=f"127.0.0.1:{rtmp}", HTTP_LISTEN=f"127.0.0.1:{http}",

@@ -165,8 +165,8 @@ def run_demo(state_dir: Path, port: int, speed: float, log=print, stop_after: fl
         base = f"http://127.0.0.1:{port}"
         _wait_http(f"{base}/healthz", 60, procs)
         log(f"中心服务：API 和页面在 {base}")
-        ports = [services.free_port() for _ in province.DEPOTS]
-        camera_ports = [services.free_port() for _ in province.DEPOTS]
+        ports = services.free_ports(len(province.DEPOTS))
+        camera_ports = services.free_ports(len(province.DEPOTS))
         env[province.CAMERA_PASSWORD_ENV] = "admin123"  # the simulated NVR's default
         live_url = live_media.rtmp_url if live_media else None
         for path, camera_port in zip(province.write_province(state_dir, mqtt_url, ports, speed, camera_ports,

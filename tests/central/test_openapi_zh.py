@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from central.api.openapi_zh import DEFAULT_ANSWERS, localize
+from central.settings import Settings
 from central.wiring import build_app
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -58,14 +59,14 @@ def test_localize_replaces_only_fastapis_defaults():
 
 
 def test_the_served_document_has_no_english_sentence():
-    doc = build_app(None).openapi()
+    doc = build_app(Settings()).openapi()
     assert CJK.search(doc["info"]["title"]) and CJK.search(doc["info"]["description"])
     english = [(p, t) for p, t in reader_texts(doc) if p not in KNOWN_ENGLISH and is_english(t)]
     assert english == []
 
 
 def test_every_operation_has_a_chinese_summary():
-    doc = build_app(None).openapi()
+    doc = build_app(Settings()).openapi()
     missing = [f"{method} {path}" for path, ops in doc["paths"].items()
                for method, op in ops.items() if not CJK.search(op.get("summary", ""))]
     assert missing == []

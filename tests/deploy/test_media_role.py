@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
+from grainlink.demo.services import free_ports
 from tests.deploy import ansible_run
 from tests.support import services
 
@@ -41,7 +42,7 @@ def applied(tmp_path_factory, database_url):
 
     migrate(database_url)
     root = tmp_path_factory.mktemp("media-deploy")
-    central_port, rtmp, http = services.free_port(), services.free_port(), services.free_port()
+    central_port, rtmp, http = free_ports(3)
     server = uvicorn.Server(uvicorn.Config(build_app(migrated_settings(database_url)), host="127.0.0.1",
                                           port=central_port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
