@@ -17,9 +17,10 @@ What it builds (scratch databases, dropped afterwards):
   (`temps_x100 smallint[]`, `faults smallint[]`), on the same storage paths.
 It prints bytes per reading (table + indexes, `pg_total_relation_size` / `hypertable_size`)
 and the p50/p95 of `granary_history` (the API's history SQL, raw bucket, 1-7 days of one
-granary) on each.
+granary) on each; `--keyed` also times, on TimescaleDB, the raw grain query plain PostgreSQL
+uses (per-key scans) on the same rows, the shape the API used there before.
 
-    .venv/bin/python bench/storage_per_reading.py [--days 30 --granaries 20 --alt]
+    .venv/bin/python bench/storage_per_reading.py [--days 30 --granaries 20 --alt --keyed]
         [--timescale-url postgresql://127.0.0.1:PORT/postgres]   (default: the test server,
         GRAINLINK_TEST_DATABASE_URL, when it preloads timescaledb)
 Goal: <= 2 bytes per reading compressed; history p95 within the API's 50 ms.
@@ -40,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
 
-from central.api.history_queries import granary_history  # noqa: E402
+from central.api.history_queries import _grain_rows, granary_history  # noqa: E402
 from central.api.history_range import HistoryRange  # noqa: E402
 from central.db.migrate import migrate  # noqa: E402
 from central.db.storage import recorded_path, timescale_problem  # noqa: E402
@@ -139,8 +140,9 @@ def size(conn, table: str, timescale: bool) -> int:
     return conn.execute(sql, (table,)).fetchone()[0]
 
 
-def history_p(url: str, args, alt: bool, runs: int) -> tuple[float, float]:
-    """p50, p95 in ms of one granary's raw history over 1-7 days at random in the month."""
+def history_p(url: str, args, alt: bool, runs: int, keyed: bool = False) -> tuple[float, float]:
+    """p50, p95 in ms of one granary's raw history over 1-7 days at random in the month;
+    `keyed`: its grain part only, by the plain path's per-key query whatever the storage."""
     rnd = random.Random(7)
     span = timedelta(days=args.days)
     times = []
@@ -153,6 +155,8 @@ def history_p(url: str, args, alt: bool, runs: int) -> tuple[float, float]:
             t0 = time.perf_counter()
             if alt:
                 conn.execute(ALT_HISTORY, (DEPOT, granary, rng.start, rng.end)).fetchall()
+            elif keyed:
+                _grain_rows(conn, DEPOT, granary, rng, per_layer=False)
             else:
                 granary_history(conn, DEPOT, granary, rng)
             times.append((time.perf_counter() - t0) * 1000)
@@ -214,6 +218,10 @@ def measure(server: str, path: str, args, alt: bool, results: list) -> None:
         p50, p95 = history_p(url, args, alt, args.runs)
         results.append((f"{label} {'uncompressed' if timescale else ''}", bytes_, readings,
                         p50, p95))
+        keyed = args.keyed and timescale and not alt
+        if keyed:
+            results.append((f"{label} uncompressed, keyed", bytes_, readings,
+                            *history_p(url, args, alt, args.runs, keyed=True)))
         if timescale:
             with psycopg.connect(url, autocommit=True) as conn:
                 took = compress_all(conn, table)
@@ -221,6 +229,9 @@ def measure(server: str, path: str, args, alt: bool, results: list) -> None:
             print(f"    compressed every chunk in {took:.0f} s", flush=True)
             p50, p95 = history_p(url, args, alt, args.runs)
             results.append((f"{label} compressed", bytes_, readings, p50, p95))
+            if keyed:
+                results.append((f"{label} compressed, keyed", bytes_, readings,
+                                *history_p(url, args, alt, args.runs, keyed=True)))
 
 
 def main() -> int:
@@ -230,6 +241,9 @@ def main() -> int:
     ap.add_argument("--scan-h", type=float, default=1.0, help="hours between scans")
     ap.add_argument("--runs", type=int, default=200, help="history queries per measurement")
     ap.add_argument("--alt", action="store_true", help="also the cable-scan-with-array layout")
+    ap.add_argument("--keyed", action="store_true",
+                    help="TimescaleDB: also time the plain path's per-key raw query on the same "
+                         "rows (what the API used there before it summed per layer)")
     ap.add_argument("--rollup-days", type=int, default=Settings().compress_rollup_days,
                     help="compressed roll-up span (setting compress_rollup_days)")
     ap.add_argument("--chunk-days", type=float, default=None,

@@ -11,4 +11,6 @@ ensure_chromium
 ensure_live_view
 ensure_web || echo "grainlink: the browser tests of the web pages will skip" >&2
 "$VENV/bin/ruff" check .
-exec "$VENV/bin/python" -m pytest "$@"
+# Two workers (pytest-xdist): most tests wait on sockets, brokers and browsers, so the two cores
+# stay busy; GRAINLINK_TEST_WORKERS=0 runs everything in this one process.
+exec "$VENV/bin/python" -m pytest -n "${GRAINLINK_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -14,11 +14,49 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+# Workers of a parallel run (pytest-xdist) share the database server but each works in a
+# scratch database of its own. A test file runs whole on one worker (its module fixtures are made
+# once); the deployment tests' files together, as they share one session set-up.
+ONE_WORKER_FOLDERS = ("tests/deploy/",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with each of ONE_WORKER_FOLDERS as one unit of work. (`loadgroup` would
+    do it with marks, but pytest-xdist 3.8 cannot rename pytest 9's test ids: the marks are
+    ignored.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FolderOrFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return next((folder for folder in ONE_WORKER_FOLDERS if path.startswith(folder)), path)
+
+    return FolderOrFileScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if str(item.path).startswith(str(ROOT / "tests" / "deploy")):
+            # the first deploy test's set-up runs the playbooks twice (install, then nothing
+            # to change), several minutes when the other worker keeps a core busy
+            item.add_marker(pytest.mark.timeout(900))
+
+
+def _parallel_worker() -> str | None:
+    """The pytest-xdist worker this session is ("gw1", …), None when run alone or as the first."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return worker if worker and worker != "gw0" else None
+
+
 @pytest.fixture(scope="session")
 def mqtt_url(tmp_path_factory) -> str:
-    """The machine's broker when it answers; otherwise a private mosquitto for the session."""
+    """The machine's broker when it answers; otherwise a private mosquitto for the session. The
+    second and later workers of a parallel run take a private one too: tests subscribe to
+    wildcards, and a message of another worker's test must not reach them."""
     url = services.shared_mqtt_url()
-    if services.mqtt_available(url):
+    if services.mqtt_available(url) and not _parallel_worker():
         yield url
         return
     broker = services.start_private_mosquitto(tmp_path_factory.mktemp("mosquitto"))

@@ -55,12 +55,12 @@ def site(database_url):
 
 def test_overview_lists_the_depots_in_chinese(site):
     page = login(site, site["admin"])
-    page.wait_for_selector("#depots .el-table__row")
+    page.wait_for_selector("#depots tr.depot-row")
     # the session's database holds other tests' depots too: filter down to this test's two
     page.fill("#overview .toolbar input", site["a"][:-2])
     page.wait_for_selector(f"a[data-depot='{site['a']}']")
     assert page.locator(f"a[data-depot='{site['b']}']").count() == 1
-    row = page.locator("#depots .el-table__row", has=page.locator(f"a[data-depot='{site['a']}']"))
+    row = page.locator("#depots tr.depot-row", has=page.locator(f"a[data-depot='{site['a']}']"))
     assert "在线" in row.inner_text()
     text = page.inner_text("#overview")
     assert "报警（未解除）" in text and "按地区" in text
@@ -147,7 +147,7 @@ def test_alarm_page_records_each_handling_step_with_who_and_when(site):
 
 def test_a_city_user_does_not_see_another_citys_depot(site):
     page = login(site, site["city_a"])
-    page.wait_for_selector("#depots .el-table__row")
+    page.wait_for_selector("#depots tr.depot-row")
     page.fill("#overview .toolbar input", site["a"][:-2])
     page.wait_for_selector(f"a[data-depot='{site['a']}']")
     assert page.locator(f"a[data-depot='{site['b']}']").count() == 0

@@ -54,7 +54,7 @@ def _depots_shown(page, table: str) -> list[str]:
 
 def test_the_depot_list_pages_and_sorts_on_the_server(site):
     page = login(site, site["admin"], "/depots")
-    page.wait_for_selector("#depot-list .el-table__row")
+    page.wait_for_selector("#depot-list tr.depot-row")
     asked = _asked(page, "/depots")
     # the filter goes to the API (the session's database may hold only these 45: wait for
     # the request itself, not for a total that could already be right)

@@ -246,7 +246,7 @@ def test_a_city_user_sees_only_the_lots_and_depots_of_the_city(site):
     assert "不存在" in page.inner_text("#failure")
     assert page.locator("#lot-balance").count() == 0
     page.goto(f"{site['url']}/")
-    page.wait_for_selector("#depots .el-table__row")
+    page.wait_for_selector("#depots tr.depot-row")
     page.fill("#overview .toolbar input", site["a"][:-2])  # this test's depots, of both cities
     page.wait_for_selector(f"a[data-depot='{site['b']}']")
     assert page.locator(f"a[data-depot='{site['a']}']").count() == 0
@@ -257,7 +257,7 @@ def test_a_city_user_sees_only_the_lots_and_depots_of_the_city(site):
 @pytest.mark.parametrize("path,ready,name", [
     ("/", "#depots", "tablet-overview"), ("/intake", "#batch-form", "tablet-intake"),
     ("/inspections", ".el-tabs", "inspections"), ("/video", "#video", "video"),
-    ("/devices", "#devices", "devices"), ("/depots", ".el-table", "depots"),
+    ("/devices", "#devices", "devices"), ("/depots", "#depot-list", "depots"),
 ])
 def test_each_page_renders_at_tablet_width_with_a_menu(site, path, ready, name):
     page = login(site, site["admin"], path, width=800)

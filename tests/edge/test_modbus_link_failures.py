@@ -22,22 +22,8 @@ from edge.modbus.serial_line import SerialLine
 from protocols.depot.model import SerialBus, TcpBus, Unit
 from protocols.modbus.profiles import LST1812
 from simulators.modbus import rtu_frame
+from tests.edge.pty_slave import registers_of, rtu_link
 from tests.edge.test_modbus_frames import Profiles
-from tests.edge.test_modbus_transport import registers_of, rtu_link
-
-
-@pytest.fixture
-def pty_slave():
-    from tests.edge.test_modbus_transport import PtySlave
-
-    made = []
-
-    def start(respond):
-        made.append(PtySlave(respond))
-        return made[-1]
-    yield start
-    for slave in made:
-        slave.close()
 
 
 @pytest.mark.parametrize("exc, serial_bus, expected", [

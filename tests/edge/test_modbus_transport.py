@@ -5,84 +5,25 @@ that answers late."""
 
 from __future__ import annotations
 
-import os
-import select
 import socket
 import struct
 import threading
 import time
-import tty
 
 import pytest
 
 from edge.modbus.counters import ErrorCounters
 from edge.modbus.link import BusLink, ReadFailure
-from protocols.depot.model import SerialBus, TcpBus
+from protocols.depot.model import TcpBus
 from protocols.modbus import codec
 from protocols.modbus.crc import with_crc
 from protocols.modbus.profiles import LST1812
 from protocols.modbus.wire import silent_time_s
 from simulators.modbus import rtu_frame
 from simulators.modbus.tcp import TcpSlaves
+from tests.edge.pty_slave import registers_of, rtu_link
 from tests.edge.test_modbus_frames import CodecDevice
 from tests.simulators.support import LoopThread
-
-
-class PtySlave:
-    """One end of a pty plays the bus: each 8-byte request is handed to `respond(request)`,
-    which returns [(delay_s, bytes), ...] to write back."""
-
-    def __init__(self, respond):
-        self.respond = respond
-        self.master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.path = os.ttyname(self._slave)
-        self.requests: list[tuple[float, bytes]] = []
-        self.writes: list[tuple[float, bytes]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        buf = b""
-        while not self._stop.is_set():
-            if not select.select([self.master], [], [], 0.05)[0]:
-                continue
-            buf += os.read(self.master, 4096)
-            while len(buf) >= 8:
-                frame, buf = buf[:8], buf[8:]
-                self.requests.append((time.monotonic(), frame))
-                for delay, data in self.respond(rtu_frame.parse_request(frame)):
-                    time.sleep(delay)
-                    os.write(self.master, data)
-                    self.writes.append((time.monotonic(), data))
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(2)
-        os.close(self.master)
-        os.close(self._slave)
-
-
-@pytest.fixture
-def pty_slave():
-    made = []
-
-    def start(respond):
-        made.append(PtySlave(respond))
-        return made[-1]
-    yield start
-    for slave in made:
-        slave.close()
-
-
-def rtu_link(path, baud=9600, timeout_s=0.5, retries=0):
-    bus = SerialBus(name="rs485-9", kind="serial", device=path, baud=baud, timeout_s=timeout_s, retries=retries)
-    return BusLink(bus, ErrorCounters(), device=path)
-
-
-def registers_of(req, base=0):
-    return [(base + req.start + i) & 0xFFFF for i in range(req.count)]
 
 
 def test_a_reply_is_taken_at_once_and_the_next_request_waits_the_inter_frame_gap(pty_slave):

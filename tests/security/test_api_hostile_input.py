@@ -171,6 +171,8 @@ def test_thresholds_take_only_values_of_their_meaning(world, value):
     ("/granaries/P01/report", {"from": "9999-12-31"}, "from"),
     ("/granaries/P01/report", {"from": "2026-11-01", "format": "x\x00"}, "format"),
     ("/granaries/P01/latest", {"x": "\x00"}, "x"),
+    ("/cameras/1/stills", {"to": "0001-01-01T00:00:00Z"}, "to"),  # overflowed to a 500
+    ("/cameras/1/stills", {"from": "9999-12-31T00:00:00Z"}, "from"),
 ])
 def test_far_dates_and_nul_in_queries_are_422(world, path, params, names):
     w = world

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -27,6 +28,7 @@ from central.api.app import API_PREFIX
 from central.api.auth import User, current_user, get_depot_or_404, require_write
 from central.api.db import db_conn
 from central.api.encoding import json_answer
+from central.api.params import ServiceTime
 from central.api.routes.commands import publish_and_wait
 from central.cameras import live_keys
 from central.cameras.alarm_stills import stills_of_alarm
@@ -85,13 +87,11 @@ def still(depot: str, camera: str, request: Request, user: User = Depends(curren
 
 
 @router.get("/depots/{depot}/cameras/{camera}/stills", summary="摄像机历次抓拍图（最新的在前）")
-def stills(depot: str, camera: str, start: datetime | None = Query(None, alias="from"),
-           end: datetime | None = Query(None, alias="to"), limit: int = Query(200, ge=1, le=1000),
+def stills(depot: str, camera: str, start: Annotated[ServiceTime | None, Query(alias="from")] = None,
+           end: Annotated[ServiceTime | None, Query(alias="to")] = None,
+           limit: int = Query(200, ge=1, le=1000),
            user: User = Depends(current_user), conn=Depends(db_conn)):
     get_depot_or_404(conn, user, depot)
-    for name, value in (("from", start), ("to", end)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(422, f"查询参数 {name}：须带时区（如 2026-11-22T08:00:00Z）")
     end = end or datetime.now(UTC)
     start = start or end - timedelta(days=1)
     if start >= end:

@@ -1,6 +1,7 @@
 // Every call goes to /api/v1 with the user's token; the API enforces scope, so the page never
 // filters for security, only for display.
 import { reactive } from "vue";
+import { takeEarly } from "./early";
 
 const KEY = "grainlink-token";
 
@@ -44,13 +45,15 @@ export function detailText(detail: unknown, status: number): string {
 async function request(path: string, options: { method?: string; body?: unknown } = {}): Promise<{ answer: Response; body: unknown }> {
   const headers: Record<string, string> = { Authorization: `Bearer ${session.token}` };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const method = options.method ?? (options.body !== undefined ? "POST" : "GET");
+  const send = () => fetch(`/api/v1${path}`, {
+    method, headers, body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+  });
+  // a GET the page asked before its code ran (early.ts): that answer, or a new request if it failed
+  const early = method === "GET" ? takeEarly(path) : undefined;
   let answer: Response;
   try {
-    answer = await fetch(`/api/v1${path}`, {
-      method: options.method ?? (options.body !== undefined ? "POST" : "GET"),
-      headers,
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-    });
+    answer = await (early ? early.catch(send) : send());
   } catch {
     throw new ApiError(0, "无法连接服务器，请检查网络");
   }

@@ -1,3 +1,5 @@
+// first: the first page's API requests leave before the rest of the code initialises (early.ts)
+import "./early";
 import "element-plus/theme-chalk/base.css";
 import "./style.css";
 import { createApp } from "vue";

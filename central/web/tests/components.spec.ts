@@ -1,7 +1,8 @@
 import { mount } from "@vue/test-utils";
 import { describe, expect, it } from "vitest";
 import LayerGrid from "../src/components/LayerGrid.vue";
-import { localTime } from "../src/format";
+import SortTh from "../src/components/SortTh.vue";
+import { localTime, stamp, thisMonth } from "../src/format";
 
 describe("LayerGrid", () => {
   const cables = [
@@ -31,5 +32,38 @@ describe("times", () => {
     expect(localTime("2026-11-22T00:30:00Z")).toBe("2026-11-22 08:30");
     expect(localTime("2026-11-22T00:30:00Z", "Asia/Urumqi")).toBe("2026-11-22 06:30");
     expect(localTime(null)).toBe("—");
+  });
+
+  it("computed by hand for China's zones read as Intl reads them, and the rest through Intl", () => {
+    const zones = ["Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Europe/Berlin"];
+    const formats = new Map(zones.map((tz) => [tz, new Intl.DateTimeFormat("en-GB", { timeZone: tz, year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })]));
+    const intl = (d: Date, tz: string) => {
+      const p = Object.fromEntries(formats.get(tz)!.formatToParts(d).map((x) => [x.type, x.value]));
+      return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+    };
+    const mismatches: string[] = [];
+    for (let t = Date.UTC(1992, 0, 1); t < Date.UTC(2040, 0, 1); t += 86_400_000 * 37 + 3_600_000 * 5 + 60_000 * 7) {
+      const d = new Date(t);
+      for (const tz of zones) if (stamp(d, tz) !== intl(d, tz)) mismatches.push(`${d.toISOString()} ${tz}`);
+    }
+    expect(mismatches).toEqual([]);
+    // Shanghai kept summer time until 1991: before 1992 the hand rule does not apply
+    expect(stamp(new Date("1988-07-01T00:00:00Z"))).toBe("1988-07-01 09:00");
+    expect(stamp(new Date("2026-12-31T16:00:00Z"))).toBe("2027-01-01 00:00");
+    expect(thisMonth()).toMatch(/^\d{4}-\d{2}$/);
+  });
+});
+
+describe("a sortable header of a plain table", () => {
+  const header = (sort: string) => mount(SortTh, { props: { label: "名称", prop: "name", sort }, attachTo: document.createElement("tr") });
+  it("goes ascending, descending, unsorted, as el-table's headers do, and tells screen readers", async () => {
+    const cases: [string, string, string | null][] = [["", "none", "ascending"], ["name", "ascending", "descending"], ["-name", "descending", null], ["-other", "none", "ascending"]];
+    for (const [sort, aria, next] of cases) {
+      const th = header(sort);
+      expect(th.attributes("aria-sort")).toBe(aria);
+      await th.find("button").trigger("click");
+      expect(th.emitted("sort")?.[0]).toEqual([{ prop: "name", order: next }]);
+    }
   });
 });
