@@ -17,11 +17,11 @@ EXAMPLES = ROOT / "examples"
 # Workers of a parallel run (pytest-xdist) share the database server but each works in a
 # scratch database of its own. A test file runs whole on one worker (its module fixtures are made
 # once); the deployment tests' files together, as they share one session set-up.
-ONE_WORKER_FOLDERS = ("tests/deploy/",)
+DEPLOY_TESTS = "tests/deploy/"
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """`--dist loadfile`, with each of ONE_WORKER_FOLDERS as one unit of work. (`loadgroup` would
+    """`--dist loadfile`, with the files of DEPLOY_TESTS as one unit of work. (`loadgroup` would
     do it with marks, but pytest-xdist 3.8 cannot rename pytest 9's test ids: the marks are
     ignored.)"""
     if config.getvalue("dist") != "loadfile":
@@ -31,14 +31,14 @@ def pytest_xdist_make_scheduler(config, log):
     class FolderOrFileScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return next((folder for folder in ONE_WORKER_FOLDERS if path.startswith(folder)), path)
+            return DEPLOY_TESTS if path.startswith(DEPLOY_TESTS) else path
 
     return FolderOrFileScheduling(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if str(item.path).startswith(str(ROOT / "tests" / "deploy")):
+        if item.nodeid.startswith(DEPLOY_TESTS):
             # the first deploy test's set-up runs the playbooks twice (install, then nothing
             # to change), several minutes when the other worker keeps a core busy
             item.add_marker(pytest.mark.timeout(900))

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
-from grainlink.demo.services import free_ports
 from tests.deploy import ansible_run
 from tests.support import services
 
@@ -42,7 +41,7 @@ def applied(tmp_path_factory, database_url):
 
     migrate(database_url)
     root = tmp_path_factory.mktemp("media-deploy")
-    central_port, rtmp, http = free_ports(3)
+    central_port, rtmp, http = services.free_ports(3)
     server = uvicorn.Server(uvicorn.Config(build_app(migrated_settings(database_url)), host="127.0.0.1",
                                           port=central_port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

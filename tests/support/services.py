@@ -17,14 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+# one way to pick free ports, the demo's (all held at once while picked)
+from grainlink.demo.services import free_port, free_ports  # noqa: F401  (used by the tests)
+
 DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/test"
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:

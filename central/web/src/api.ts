@@ -1,9 +1,8 @@
 // Every call goes to /api/v1 with the user's token; the API enforces scope, so the page never
 // filters for security, only for display.
 import { reactive } from "vue";
-import { takeEarly } from "./early";
+import { takeEarly, TOKEN_KEY as KEY } from "./early";
 
-const KEY = "grainlink-token";
 
 export const session = reactive({
   token: localStorage.getItem(KEY) ?? "",

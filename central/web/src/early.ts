@@ -6,7 +6,8 @@
 import { listQuery } from "./listQuery";
 import { pageLoader } from "./pageLoaders";
 
-const KEY = "grainlink-token";
+/** Where the login token is kept (api.ts writes it). */
+export const TOKEN_KEY = "grainlink-token";
 // rows of the first page: the overview's depot table (components/DepotTable.vue's default) and the alarm list
 export const OVERVIEW_DEPOT_ROWS = 20;
 export const ALARM_ROWS = 50;
@@ -43,7 +44,7 @@ export function takeEarly(path: string): Promise<Response> | undefined {
   return Date.now() - early.at <= FRESH_MS ? early.answer : undefined;
 }
 
-const token = typeof localStorage !== "undefined" ? localStorage.getItem(KEY) : null;
+const token = typeof localStorage !== "undefined" ? localStorage.getItem(TOKEN_KEY) : null;
 if (token && typeof location !== "undefined" && !location.pathname.startsWith("/login")) {
   startEarly(earlyPaths(location.pathname, location.search), token);
   // the page's own chunk too (the router asks for the same module later: one download)
